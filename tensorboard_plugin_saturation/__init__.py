@@ -1,0 +1,24 @@
+"""TensorBoard plugin that shows where and when a network's units saturate.
+
+Public modules:
+  summary: `saturation()` (TF2 op) and `saturation_pb()` (numpy + protobuf).
+  keras: `SaturationCallback`, also importable from the package top level.
+  report: `python -m tensorboard_plugin_saturation.report LOGDIR`.
+
+Private modules: activations, metadata, statistics, _tf_statistics, loader,
+plugin, reader, diagnosis.
+
+Importing the package imports neither TensorFlow nor Keras.
+"""
+
+from tensorboard_plugin_saturation import summary  # noqa: F401
+
+__all__ = ["SaturationCallback", "summary"]
+
+
+def __getattr__(name):
+    if name == "SaturationCallback":
+        from tensorboard_plugin_saturation.keras import SaturationCallback
+
+        return SaturationCallback
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -1,0 +1,318 @@
+"""The Saturation tab's backend: thin routes over impls that use the data provider.
+
+Every route is documented in `http_api.md` beside this file. A route reads and
+checks its query arguments (`errors.InvalidArgumentError`, 400) and calls its
+impl, which raises `errors.NotFoundError` (404) for an unknown run or tag and
+returns plain dicts. This module never imports TensorFlow.
+"""
+
+import math
+import os
+
+import numpy as np
+from tensorboard import errors
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+from tensorboard import plugin_util
+from werkzeug import wrappers
+
+from tensorboard_plugin_saturation import downsample
+from tensorboard_plugin_saturation import loader
+from tensorboard_plugin_saturation import metadata
+from tensorboard_plugin_saturation import reader as reader_lib
+from tensorboard_plugin_saturation import statistics
+
+_STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
+_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+_DEFAULT_MAX_STEPS = 1000
+_LIMIT_MAX_STEPS = 10000
+_DEFAULT_MAX_UNITS = 512
+_LIMIT_MAX_UNITS = 8192
+# Longest run or tag name a route accepts; TensorBoard's own names are far shorter.
+_MAX_NAME_LENGTH = 4096
+
+
+class SaturationPlugin(base_plugin.TBPlugin):
+    """Serves the Saturation tab."""
+
+    plugin_name = metadata.PLUGIN_NAME
+
+    def __init__(self, context):
+        hints = context.sampling_hints or {}
+        self._reader = reader_lib.Reader(
+            context.data_provider,
+            downsample=hints.get(metadata.PLUGIN_NAME, loader.DEFAULT_SAMPLES),
+        )
+        self._static_files = _static_allowlist()
+
+    def get_plugin_apps(self):
+        return {
+            "/runs": self.runs_route,
+            "/overview": self.overview_route,
+            "/layer": self.layer_route,
+            "/units": self.units_route,
+            "/static/*": self.static_route,
+        }
+
+    def is_active(self):
+        return False  # core enables the tab when saturation data exists
+
+    def frontend_metadata(self):
+        return base_plugin.FrontendMetadata(
+            es_module_path="/static/index.js", tab_name="Saturation"
+        )
+
+    # -- runs ---------------------------------------------------------------
+
+    @wrappers.Request.application
+    def runs_route(self, request):
+        ctx, eid = _context(request)
+        return _json(request, self.runs_impl(ctx, eid))
+
+    def runs_impl(self, ctx, experiment_id):
+        runs = []
+        for run, layers in sorted(self._reader.layers(ctx, experiment_id).items()):
+            entries = []
+            for layer in layers:
+                series = self._layer_series(ctx, experiment_id, run, layer)
+                if series is None:
+                    continue
+                entries.append(
+                    {
+                        "tag": layer.tag,
+                        "activation": layer.activation,
+                        "units": layer.units,
+                        "steps": int(len(series.steps)),
+                        "maxStep": int(series.steps[-1]) if len(series.steps) else None,
+                        "eps": layer.eps,
+                        "description": layer.description,
+                        "hasUnits": layer.units_tag is not None,
+                        "hasSignals": layer.signals_tag is not None,
+                    }
+                )
+            if entries:
+                runs.append({"run": run, "layers": entries})
+        return {"runs": runs}
+
+    # -- overview -----------------------------------------------------------
+
+    @wrappers.Request.application
+    def overview_route(self, request):
+        ctx, eid = _context(request)
+        run = _name_arg(request, "run")
+        max_steps = _int_arg(request, "maxSteps", _DEFAULT_MAX_STEPS, 1, _LIMIT_MAX_STEPS)
+        return _json(request, self.overview_impl(ctx, eid, run, max_steps))
+
+    def overview_impl(self, ctx, experiment_id, run, max_steps):
+        layers = self._run_layers(ctx, experiment_id, run)
+        tags, series = [], []
+        for layer in layers:
+            s = self._layer_series(ctx, experiment_id, run, layer)
+            if s is not None:
+                tags.append(layer.tag)
+                series.append(s)
+        steps = np.unique(np.concatenate([s.steps for s in series])) if series else np.zeros(0, np.int64)
+        grid = np.full((len(series), len(steps)), np.nan)
+        for row, s in enumerate(series):
+            saturated = statistics.field(s.values, "saturatedLow") + statistics.field(s.values, "saturatedHigh")
+            grid[row, np.searchsorted(steps, s.steps)] = saturated
+        starts = downsample.column_starts(len(steps), max_steps)
+        ends = np.append(starts[1:], len(steps)) - 1
+        return {
+            "run": run,
+            "layers": tags,
+            "steps": _ints(steps[starts]),
+            "stepEnds": _ints(steps[ends]) if len(steps) else [],
+            "values": [_floats(row, 4) for row in downsample.column_max(grid, starts)],
+        }
+
+    # -- layer --------------------------------------------------------------
+
+    @wrappers.Request.application
+    def layer_route(self, request):
+        ctx, eid = _context(request)
+        run = _name_arg(request, "run")
+        tag = _name_arg(request, "tag")
+        max_steps = _int_arg(request, "maxSteps", _DEFAULT_MAX_STEPS, 1, _LIMIT_MAX_STEPS)
+        return _json(request, self.layer_impl(ctx, eid, run, tag, max_steps))
+
+    def layer_impl(self, ctx, experiment_id, run, tag, max_steps):
+        layer = self._find_layer(ctx, experiment_id, run, tag)
+        series = self._layer_series(ctx, experiment_id, run, layer)
+        if series is None:
+            raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
+        values = series.values
+        saturated = statistics.field(values, "saturatedLow") + statistics.field(values, "saturatedHigh")
+        picks = downsample.column_argmax(saturated, downsample.column_starts(len(values), max_steps))
+        values = values[picks]
+        result = {
+            "run": run,
+            "tag": tag,
+            "activation": layer.activation,
+            "eps": layer.eps,
+            "units": layer.units,
+            "edges": list(layer.edges),
+            "totalSteps": int(len(series.steps)),
+            "steps": _ints(series.steps[picks]),
+            "wallTimes": _floats(series.wall_times[picks]),
+            "histograms": [_floats(row) for row in values[:, len(layer.fields):]],
+        }
+        for name in metadata.STATS_FIELDS:
+            result[name] = _floats(statistics.field(values, name), 6)
+        result["signals"] = self._signals(ctx, experiment_id, run, layer, series.steps[picks])
+        return result
+
+    def _signals(self, ctx, experiment_id, run, layer, steps):
+        """The callback's extra signals at `steps` (null where not logged), or None."""
+        if layer.signals_tag is None:
+            return None
+        signals = self._reader.series(
+            ctx, experiment_id, run, layer.signals_tag, layer.stamp, len(layer.signals_fields)
+        )
+        if signals is None:
+            return None
+        index = np.searchsorted(signals.steps, steps)
+        found = (index < len(signals.steps)) & (
+            signals.steps[np.minimum(index, len(signals.steps) - 1)] == steps
+        ) if len(signals.steps) else np.zeros(len(steps), bool)
+        result = {}
+        for column, name in enumerate(layer.signals_fields):
+            row = np.full(len(steps), np.nan)
+            row[found] = signals.values[index[found], column]
+            result[name] = _floats(row, 6)
+        return result
+
+    # -- units --------------------------------------------------------------
+
+    @wrappers.Request.application
+    def units_route(self, request):
+        ctx, eid = _context(request)
+        run = _name_arg(request, "run")
+        tag = _name_arg(request, "tag")
+        max_steps = _int_arg(request, "maxSteps", _DEFAULT_MAX_STEPS, 1, _LIMIT_MAX_STEPS)
+        max_units = _int_arg(request, "maxUnits", _DEFAULT_MAX_UNITS, 1, _LIMIT_MAX_UNITS)
+        return _json(request, self.units_impl(ctx, eid, run, tag, max_steps, max_units))
+
+    def units_impl(self, ctx, experiment_id, run, tag, max_steps, max_units):
+        layer = self._find_layer(ctx, experiment_id, run, tag)
+        if layer.units_tag is None:
+            raise errors.NotFoundError("tag %r of run %r has no per-unit data" % (tag, run))
+        series = self._reader.series(
+            ctx, experiment_id, run, layer.units_tag, layer.stamp, layer.units
+        )
+        if series is None:
+            raise errors.NotFoundError("per-unit data of tag %r of run %r cannot be read" % (tag, run))
+        shares = series.values.astype(np.float64)  # [T, U], 0..UNITS_SCALE
+        # Most saturated units first: by mean share over all steps, then by index.
+        order = np.lexsort((np.arange(layer.units), -shares.mean(axis=0))) if len(shares) else np.arange(layer.units)
+        step_starts = downsample.column_starts(len(shares), max_steps)
+        unit_starts = downsample.column_starts(layer.units, max_units)
+        by_step = downsample.column_max(shares[:, order].T, step_starts).T if len(shares) else shares
+        grouped = downsample.column_max(by_step, unit_starts)
+        stuck = (series.values == metadata.UNITS_SCALE).sum(axis=1)
+        return {
+            "run": run,
+            "tag": tag,
+            "units": layer.units,
+            "scale": metadata.UNITS_SCALE,
+            "order": _ints(order),
+            "unitStarts": _ints(unit_starts),
+            "steps": _ints(series.steps[step_starts]) if len(shares) else [],
+            "stuckUnits": _ints(downsample.column_max(stuck, step_starts)) if len(shares) else [],
+            "values": [_ints(row) for row in grouped],
+        }
+
+    # -- static -------------------------------------------------------------
+
+    @wrappers.Request.application
+    def static_route(self, request):
+        name = request.path.rsplit("/static/", 1)[-1]
+        entry = self._static_files.get(name)
+        if entry is None:
+            return http_util.Respond(request, "Not found", "text/plain", code=404)
+        path, content_type = entry
+        with open(path, "rb") as f:
+            body = f.read()
+        return http_util.Respond(request, body, content_type)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _run_layers(self, ctx, experiment_id, run):
+        layers = self._reader.layers(ctx, experiment_id, run=run).get(run)
+        if not layers:
+            raise errors.NotFoundError("no saturation data for run %r" % run)
+        return layers
+
+    def _find_layer(self, ctx, experiment_id, run, tag):
+        for layer in self._run_layers(ctx, experiment_id, run):
+            if layer.tag == tag:
+                return layer
+        raise errors.NotFoundError("no saturation data for tag %r of run %r" % (tag, run))
+
+    def _layer_series(self, ctx, experiment_id, run, layer):
+        width = len(layer.fields) + len(layer.edges) - 1
+        return self._reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
+
+
+def _static_allowlist():
+    """{file name: (path, content type)} of every servable file in static/."""
+    files = {}
+    for name in sorted(os.listdir(_STATIC_DIR)):
+        content_type = _CONTENT_TYPES.get(os.path.splitext(name)[1])
+        path = os.path.join(_STATIC_DIR, name)
+        if content_type and os.path.isfile(path):
+            files[name] = (path, content_type)
+    return files
+
+
+def _context(request):
+    return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+
+def _name_arg(request, name):
+    value = request.args.get(name)
+    if value is None:
+        raise errors.InvalidArgumentError("missing query parameter %r" % name)
+    if not value or len(value) > _MAX_NAME_LENGTH:
+        raise errors.InvalidArgumentError(
+            "query parameter %r must be 1 to %d characters; got %d"
+            % (name, _MAX_NAME_LENGTH, len(value))
+        )
+    return value
+
+
+def _int_arg(request, name, default, low, high):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            "query parameter %r must be an integer in [%d, %d]; got %r" % (name, low, high, raw[:100])
+        ) from None
+    if not low <= value <= high:
+        raise errors.InvalidArgumentError(
+            "query parameter %r must be an integer in [%d, %d]; got %d" % (name, low, high, value)
+        )
+    return value
+
+
+def _ints(values):
+    return [int(v) for v in np.asarray(values).tolist()]
+
+
+def _floats(values, digits=None):
+    """Floats for JSON: NaN and infinities become null, optionally rounded."""
+    out = []
+    for v in np.asarray(values, np.float64).tolist():
+        if not math.isfinite(v):
+            out.append(None)
+        else:
+            out.append(round(v, digits) if digits is not None else v)
+    return out
+
+
+def _json(request, body):
+    return http_util.Respond(request, body, "application/json")

@@ -1,0 +1,157 @@
+"""Reads saturation series through TensorBoard's data provider, with a cache.
+
+Used by the plugin's routes and by the report CLI, so both see the same data.
+Decoding thousands of tensor protos is the slow part of a request; decoded
+series are kept per (experiment, run, tag) until the provider reports a newer
+step or wall time for that tag.
+"""
+
+import collections
+import logging
+import re
+import threading
+
+import numpy as np
+from tensorboard.data import provider
+
+from tensorboard_plugin_saturation import metadata
+
+logger = logging.getLogger(__name__)
+
+# read_tensors needs an int; 0 in --samples_per_plugin means "keep all".
+_ALL_POINTS = 2**31 - 1
+
+Layer = collections.namedtuple(
+    "Layer",
+    ["tag", "activation", "eps", "edges", "units", "order", "description",
+     "fields", "units_tag", "signals_tag", "signals_fields", "stamp"],
+)
+Layer.__doc__ = "What is constant about one layer's series, from its metadata."
+
+Series = collections.namedtuple("Series", ["steps", "wall_times", "values"])
+Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K]."""
+
+
+class Reader:
+    """Lists layers and reads decoded series for one data provider."""
+
+    def __init__(self, data_provider, downsample=_ALL_POINTS):
+        self._provider = data_provider
+        self._downsample = downsample or _ALL_POINTS
+        self._cache = {}
+        self._lock = threading.Lock()
+        self._warned = set()
+
+    def layers(self, ctx, experiment_id, run=None):
+        """Returns {run: [Layer, ...]} in network order; `run` limits it to one run."""
+        run_tag_filter = provider.RunTagFilter(runs=[run]) if run is not None else None
+        listing = self._provider.list_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            run_tag_filter=run_tag_filter,
+        )
+        result = {}
+        for run_name, tags in listing.items():
+            layers = _group_layers(run_name, tags, self._warn_once)
+            if layers:
+                result[run_name] = layers
+        return result
+
+    def series(self, ctx, experiment_id, run, tag, stamp, width):
+        """Returns the decoded `Series` of one tag, or None if it cannot be read.
+
+        `stamp` identifies the tag's current content (from `Layer.stamp`);
+        `width` is the expected length of each value vector.
+        """
+        key = (experiment_id, run, tag)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        data = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=self._downsample,
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        points = data.get(run, {}).get(tag, [])
+        series = self._decode(run, tag, points, width)
+        with self._lock:
+            self._cache[key] = (stamp, series)
+        return series
+
+    def _decode(self, run, tag, points, width):
+        steps = np.fromiter((p.step for p in points), np.int64, len(points))
+        wall_times = np.fromiter((p.wall_time for p in points), np.float64, len(points))
+        rows = [np.asarray(p.numpy) for p in points]
+        bad = [r.shape for r in rows if r.shape != (width,)]
+        if bad:
+            self._warn_once(
+                (run, tag),
+                "skipping saturation series %r of run %r: expected tensors of "
+                "shape (%d,), found %s" % (tag, run, width, bad[0]),
+            )
+            return None
+        values = np.stack(rows) if rows else np.zeros((0, width))
+        return Series(steps=steps, wall_times=wall_times, values=values)
+
+    def _warn_once(self, key, message):
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        logger.warning(message)
+
+
+def _group_layers(run, tags, warn_once):
+    """Joins the layer, units and signals series of one run into `Layer`s."""
+    parsed = {}
+    for tag, series in tags.items():
+        try:
+            parsed[tag] = (metadata.parse_plugin_metadata(series.plugin_content), series)
+        except (TypeError, ValueError) as e:
+            warn_once((run, tag), "skipping saturation series %r of run %r: %s" % (tag, run, e))
+    companions = {}
+    for tag, (content, _) in parsed.items():
+        if content["kind"] != metadata.KIND_LAYER:
+            companions[(content["layer"], content["kind"])] = (tag, content)
+    layers = []
+    for tag, (content, series) in parsed.items():
+        if content["kind"] != metadata.KIND_LAYER:
+            continue
+        units_tag = companions.get((tag, metadata.KIND_UNITS), (None, None))[0]
+        signals_tag, signals = companions.get((tag, metadata.KIND_SIGNALS), (None, None))
+        layers.append(
+            Layer(
+                tag=tag,
+                activation=content["activation"],
+                eps=float(content["eps"]),
+                edges=tuple(float(e) for e in content["edges"]),
+                units=content["units"],
+                order=content.get("order"),
+                description=series.description or "",
+                fields=tuple(content["fields"]),
+                units_tag=units_tag,
+                signals_tag=signals_tag,
+                signals_fields=tuple(signals["fields"]) if signals else (),
+                stamp=_stamp(tags, tag, units_tag, signals_tag),
+            )
+        )
+    layers.sort(key=_network_order)
+    return layers
+
+
+def _stamp(tags, *names):
+    return tuple(
+        (tags[n].max_step, tags[n].max_wall_time) if n in tags else None for n in names
+    )
+
+
+def _network_order(layer):
+    """Logged order first, then natural order of the tag ("dense_2" < "dense_10")."""
+    natural = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", layer.tag)]
+    natural = [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in natural]
+    order = layer.order if isinstance(layer.order, int) else float("inf")
+    return (order, natural)
