@@ -1,0 +1,41 @@
+"""Shared fixtures: event files written with the real API, read by TensorBoard's data provider."""
+
+import os
+
+import numpy as np
+import pytest
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.compat.proto import event_pb2
+from tensorboard.plugins import base_plugin
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from werkzeug import test as werkzeug_test
+
+from tensorboard_plugin_saturation import plugin as plugin_lib
+
+
+def write_events(logdir, run, events):
+    """Writes [(step, Summary proto), ...] into logdir/run with TensorBoard's writer."""
+    writer = EventFileWriter(os.path.join(logdir, run))
+    for step, pb in events:
+        writer.add_event(event_pb2.Event(step=step, wall_time=1000.0 + step, summary=pb))
+    writer.close()
+
+
+def make_client(logdir, sampling_hints=None):
+    """A werkzeug client over TensorBoardWSGI([SaturationPlugin]) over `logdir`."""
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"saturation": 0})
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    context = base_plugin.TBContext(
+        logdir=logdir, data_provider=provider, sampling_hints=sampling_hints or {}
+    )
+    plugin = plugin_lib.SaturationPlugin(context)
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,140 @@
+"""The HTTP routes, through TensorBoardWSGI and the real data provider."""
+
+import numpy as np
+import pytest
+
+from tensorboard_plugin_saturation import summary
+from tests.conftest import make_client, write_events
+
+ROOT = "/data/plugin/saturation"
+
+SIGMOID = {  # step -> activations of layer "hidden" (2 samples x 3 units)
+    0: [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]],
+    10: [[0.005, 0.5, 0.5], [0.5, 0.5, 0.995]],
+    20: [[0.005, 0.001, 0.5], [0.0, 0.5, 0.999]],
+}
+RELU = {0: [[0.0, 1.0]], 10: [[0.0, 0.0]], 20: [[2.0, 0.0]]}
+
+
+@pytest.fixture
+def client(tmp_path):
+    logdir = str(tmp_path)
+    events = []
+    for step in (0, 10, 20):
+        events.append((step, summary.saturation_pb("hidden", np.float32(SIGMOID[step]), layer_index=0)))
+        events.append((step, summary.saturation_pb("out", np.float32(RELU[step]), activation="relu", layer_index=1)))
+    write_events(logdir, "run_b", events)
+    write_events(logdir, "run_a", [(5, summary.saturation_pb("only", np.float32([[0.9]]), activation="tanh"))])
+    return make_client(logdir)[0]
+
+
+def test_runs_lists_runs_and_layers_in_network_order(client):
+    response = client.get(ROOT + "/runs")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    layer = {"eps": 0.01, "description": "", "hasUnits": True, "hasSignals": False}
+    assert response.get_json() == {
+        "runs": [
+            {"run": "run_a", "layers": [dict(layer, tag="only", activation="tanh", units=1, steps=1, maxStep=5)]},
+            {"run": "run_b", "layers": [
+                dict(layer, tag="hidden", activation="sigmoid", units=3, steps=3, maxStep=20),
+                dict(layer, tag="out", activation="relu", units=2, steps=3, maxStep=20),
+            ]},
+        ]
+    }
+
+
+def test_overview_gives_the_saturated_share_per_layer_and_step(client):
+    body = client.get(ROOT + "/overview?run=run_b").get_json()
+    assert body == {
+        "run": "run_b",
+        "layers": ["hidden", "out"],
+        "steps": [0, 10, 20],
+        "stepEnds": [0, 10, 20],
+        "values": [[0.0, 0.3333, 0.6667], [0.5, 1.0, 0.5]],
+    }
+
+
+def test_overview_downsampling_keeps_the_column_maximum(client):
+    body = client.get(ROOT + "/overview?run=run_b&maxSteps=2").get_json()
+    assert body["steps"] == [0, 10] and body["stepEnds"] == [0, 20]
+    assert body["values"] == [[0.0, 0.6667], [0.5, 1.0]]
+
+
+def test_layer_gives_every_statistic_per_step(client):
+    body = client.get(ROOT + "/layer?run=run_b&tag=hidden").get_json()
+    assert body["steps"] == [0, 10, 20] and body["totalSteps"] == 3
+    assert body["wallTimes"] == [1000.0, 1010.0, 1020.0]
+    assert body["saturatedLow"] == [0.0, 0.166667, 0.5]
+    assert body["saturatedHigh"] == [0.0, 0.166667, 0.166667]
+    assert body["stuckUnits"] == [0.0, 0.0, 1.0]
+    assert body["count"] == [6.0, 6.0, 6.0] and body["nonfinite"] == [0.0, 0.0, 0.0]
+    assert body["meanDerivative"][0] == 0.25 and body["phi"][0] == 0.0
+    assert body["histograms"][0][32] == 6.0 and sum(body["histograms"][0]) == 6.0
+    assert len(body["edges"]) == 65 and body["signals"] is None
+
+
+def test_layer_downsampling_picks_the_most_saturated_step(client):
+    body = client.get(ROOT + "/layer?run=run_b&tag=out&maxSteps=1").get_json()
+    assert body["steps"] == [10] and body["saturatedLow"] == [1.0] and body["stuckUnits"] == [2.0]
+
+
+def test_units_are_ordered_most_saturated_first(client):
+    body = client.get(ROOT + "/units?run=run_b&tag=hidden").get_json()
+    assert body == {
+        "run": "run_b", "tag": "hidden", "units": 3, "scale": 255,
+        "order": [0, 2, 1],
+        "unitStarts": [0, 1, 2],
+        "steps": [0, 10, 20],
+        "stuckUnits": [0, 0, 1],
+        "values": [[0, 0, 0], [128, 128, 0], [255, 128, 128]],
+    }
+
+
+def test_units_grouping_takes_the_maximum(client):
+    body = client.get(ROOT + "/units?run=run_b&tag=hidden&maxUnits=2&maxSteps=1").get_json()
+    assert body["unitStarts"] == [0, 1] and body["steps"] == [0]
+    assert body["values"] == [[255, 128]]
+
+
+@pytest.mark.parametrize(
+    "path, status, message",
+    [
+        ("/overview", 400, "missing query parameter 'run'"),
+        ("/overview?run=", 400, "query parameter 'run' must be 1 to 4096 characters; got 0"),
+        ("/overview?run=run_b&maxSteps=x", 400, "'maxSteps' must be an integer in [1, 10000]; got 'x'"),
+        ("/overview?run=run_b&maxSteps=0", 400, "'maxSteps' must be an integer in [1, 10000]; got 0"),
+        ("/layer?run=run_b", 400, "missing query parameter 'tag'"),
+        ("/units?run=run_b&tag=hidden&maxUnits=99999", 400, "'maxUnits' must be an integer in [1, 8192]; got 99999"),
+        ("/overview?run=nope", 404, "no saturation data for run 'nope'"),
+        ("/layer?run=run_b&tag=nope", 404, "no saturation data for tag 'nope' of run 'run_b'"),
+        ("/units?run=nope&tag=hidden", 404, "no saturation data for run 'nope'"),
+    ],
+)
+def test_bad_requests_get_400_or_404_with_the_reason(client, path, status, message):
+    response = client.get(ROOT + path)
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+
+
+def test_static_serves_allowlisted_files_with_fixed_content_type(client):
+    import os
+
+    from tensorboard_plugin_saturation import plugin as plugin_lib
+
+    response = client.get(ROOT + "/static/index.js")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/javascript")
+    with open(os.path.join(plugin_lib._STATIC_DIR, "index.js"), "rb") as f:
+        assert response.data == f.read()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/../plugin.py", "/static/%2e%2e/plugin.py", "/static/..%2fplugin.py", "/static/..\\plugin.py",
+     "/static/%2e%2e%5cplugin.py", "/static//etc/passwd", "/static/http_api.md", "/static/", "/static/nope.js",
+     "/static/C:\\Windows\\win.ini"],
+)
+def test_static_rejects_anything_outside_the_allowlist(client, path):
+    assert client.get(ROOT + path).status_code == 404
+
