@@ -25,6 +25,12 @@ def write_events(logdir, run, events):
 
 def make_client(logdir, sampling_hints=None):
     """A werkzeug client over TensorBoardWSGI([SaturationPlugin]) over `logdir`."""
+    client, plugin, _ = make_reloadable_client(logdir, sampling_hints)
+    return client, plugin
+
+
+def make_reloadable_client(logdir, sampling_hints=None):
+    """As `make_client`, plus the multiplexer, whose Reload() picks up new events."""
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"saturation": 0})
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
@@ -33,7 +39,7 @@ def make_client(logdir, sampling_hints=None):
         logdir=logdir, data_provider=provider, sampling_hints=sampling_hints or {}
     )
     plugin = plugin_lib.SaturationPlugin(context)
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin, multiplexer
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""Corrupt data in one run leaves every other run served; a live run grows on reload."""
+
+import json
+import logging
+import os
+
+import numpy as np
+import pytest
+from tensorboard.compat.proto import summary_pb2
+from tensorboard.util import tensor_util
+
+from tensorboard_plugin_saturation import metadata, summary
+from tests import logs
+from tests.conftest import make_client, make_reloadable_client, write_events
+from tests.tensorboard_process import get_json, serve, wait_for
+
+ROOT = "/data/plugin/saturation"
+
+
+def _good(logdir, run="good"):
+    write_events(logdir, run, [(s, summary.saturation_pb("dense", np.full((2, 2), 0.5))) for s in range(3)])
+
+
+def _future_version(logdir):
+    pb = summary.saturation_pb("dense", np.full((2, 2), 0.5))
+    for value in pb.value:
+        content = json.loads(value.metadata.plugin_data.content)
+        content["version"] = metadata.CONTENT_VERSION + 1
+        value.metadata.plugin_data.content = json.dumps(content).encode()
+    write_events(logdir, "future", [(0, pb)])
+
+
+def _wrong_shape(logdir):
+    pb = summary.saturation_pb("dense", np.full((2, 2), 0.5))
+    pb.value[0].tensor.CopyFrom(tensor_util.make_tensor_proto(np.zeros(3)))
+    write_events(logdir, "wrong_shape", [(0, pb)])
+
+
+def _garbage_file(logdir):
+    os.makedirs(os.path.join(logdir, "garbage"))
+    with open(os.path.join(logdir, "garbage", "events.out.tfevents.1.garbage"), "wb") as f:
+        f.write(np.random.default_rng(0).bytes(5000))
+
+
+def _truncated_file(logdir):
+    _good(logdir, "truncated")
+    (path,) = [os.path.join(logdir, "truncated", n) for n in os.listdir(os.path.join(logdir, "truncated"))]
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate(size - 37)
+
+
+CORRUPTIONS = [_future_version, _wrong_shape, _garbage_file, _truncated_file]
+
+
+@pytest.fixture
+def corrupt_logdir(tmp_path):
+    logdir = str(tmp_path / "logs")
+    _good(logdir)
+    for corrupt in CORRUPTIONS:
+        corrupt(logdir)
+    return logdir
+
+
+def test_every_good_run_is_served_and_bad_series_are_skipped_with_one_warning(corrupt_logdir, caplog):
+    client, _ = make_client(corrupt_logdir)
+    with caplog.at_level(logging.WARNING, logger="tensorboard_plugin_saturation.reader"):
+        for _ in range(2):
+            response = client.get(ROOT + "/runs")
+            assert response.status_code == 200
+            runs = {r["run"]: [layer["steps"] for layer in r["layers"]] for r in response.get_json()["runs"]}
+            assert runs["good"] == [3]
+            assert runs.get("truncated") in ([2], [3])  # the cut record is dropped
+            assert "future" not in runs and "wrong_shape" not in runs
+            assert client.get(ROOT + "/overview?run=good").status_code == 200
+            assert client.get(ROOT + "/overview?run=future").status_code == 404
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("version 2 is newer" in m for m in messages) == 2  # dense and dense/units, once each
+    assert sum("expected tensors of shape (74,), found (3,)" in m for m in messages) == 1
+
+
+@pytest.mark.parametrize("load_fast", ["false", "true"])
+def test_real_tensorboard_serves_good_runs_beside_corrupt_ones(corrupt_logdir, load_fast):
+    with serve(corrupt_logdir, load_fast=load_fast) as url:
+        def good_served():
+            runs = {r["run"] for r in get_json(url + ROOT + "/runs")["runs"]}
+            return "good" in runs and runs
+        runs = wait_for(good_served)
+        assert not runs & {"future", "wrong_shape", "garbage"}
+
+
+def test_a_run_being_written_grows_on_reload(tmp_path):
+    logdir = str(tmp_path)
+    logs.write_run(logdir, "live", layers=("dense",), steps=range(5), samples=2, units=2)
+    client, _, multiplexer = make_reloadable_client(logdir)
+    assert client.get(ROOT + "/overview?run=live").get_json()["steps"] == [0, 1, 2, 3, 4]
+    logs.write_run(logdir, "live", layers=("dense",), steps=range(5, 9), samples=2, units=2)
+    multiplexer.Reload()
+    assert client.get(ROOT + "/overview?run=live").get_json()["steps"] == list(range(9))
+    assert client.get(ROOT + "/runs").get_json()["runs"][0]["layers"][0]["steps"] == 9
+
+
+def test_real_tensorboard_serves_a_growing_run(tmp_path):
+    logdir = str(tmp_path / "logs")
+    logs.write_run(logdir, "live", layers=("dense",), steps=range(5), samples=2, units=2)
+    with serve(logdir, load_fast="true") as url:
+        def steps():
+            runs = get_json(url + ROOT + "/runs")["runs"]
+            return runs and runs[0]["layers"][0]["steps"]
+        assert wait_for(lambda: steps() == 5)
+        logs.write_run(logdir, "live", layers=("dense",), steps=range(5, 12), samples=2, units=2)
+        assert wait_for(lambda: steps() == 12)
+        overview = get_json(url + ROOT + "/overview?run=live")
+        assert overview["steps"] == list(range(12))
