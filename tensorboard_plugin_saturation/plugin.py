@@ -16,6 +16,7 @@ from tensorboard.plugins import base_plugin
 from tensorboard import plugin_util
 from werkzeug import wrappers
 
+from tensorboard_plugin_saturation import diagnosis
 from tensorboard_plugin_saturation import downsample
 from tensorboard_plugin_saturation import loader
 from tensorboard_plugin_saturation import metadata
@@ -52,6 +53,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "/overview": self.overview_route,
             "/layer": self.layer_route,
             "/units": self.units_route,
+            "/diagnosis": self.diagnosis_route,
             "/static/*": self.static_route,
         }
 
@@ -222,6 +224,21 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "stuckUnits": _ints(downsample.column_max(stuck, step_starts)) if len(shares) else [],
             "values": [_ints(row) for row in grouped],
         }
+
+    # -- diagnosis ----------------------------------------------------------
+
+    @wrappers.Request.application
+    def diagnosis_route(self, request):
+        ctx, eid = _context(request)
+        run = _name_arg(request, "run")
+        return _json(request, self.diagnosis_impl(ctx, eid, run))
+
+    def diagnosis_impl(self, ctx, experiment_id, run):
+        """The run's diagnosis, as the report CLI gives it (`diagnosis.diagnose_run`)."""
+        result = diagnosis.diagnose_run(self._reader, ctx, experiment_id, run)
+        if result is None:
+            raise errors.NotFoundError("no saturation data for run %r" % run)
+        return result
 
     # -- static -------------------------------------------------------------
 

@@ -6,6 +6,9 @@ The numbers are defined by `statistics.py`, whose docstring has the edge-case
 table. Importing this module does not import TensorFlow.
 """
 
+import logging
+import threading
+
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
@@ -13,6 +16,11 @@ from tensorboard.util import tensor_util
 from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import statistics
+
+logger = logging.getLogger(__name__)
+
+_warned_tags = set()
+_warned_lock = threading.Lock()
 
 
 def saturation(
@@ -56,6 +64,10 @@ def saturation(
     Returns:
       True on success, False if no default summary writer was available.
 
+    Values outside the activation's range (pre-activations passed by mistake)
+    are counted in `outOfRange` and, when run eagerly, logged as a warning once
+    per tag.
+
     Raises:
       TypeError: `data` is not real numbers, or `activation`/`eps` are of the
         wrong type.
@@ -88,6 +100,8 @@ def saturation(
 
         written = tf.summary.write(tag, statistics_of(0), step=step, metadata=layer_md)
         tf.summary.write(tag + metadata.UNITS_SUFFIX, statistics_of(1), step=step, metadata=units_md)
+        if computed and tf.executing_eagerly():
+            _warn_if_out_of_range(tag, act, computed[0][0].numpy())
         return written
 
 
@@ -131,6 +145,7 @@ def saturation_pb(
     eps = activations_lib.check_eps(eps)
     _check_layer_index(layer_index)
     stats = statistics.compute(data, act.name, eps)
+    _warn_if_out_of_range(tag, act, stats.layer)
     layer_md, units_md = _metadata_pair(
         tag, description, act, eps, len(stats.units), layer_index
     )
@@ -166,3 +181,24 @@ def _check_layer_index(layer_index):
         )
     if layer_index < 0:
         raise ValueError("layer_index must be >= 0; got %d" % layer_index)
+
+
+def _warn_if_out_of_range(tag, act, layer_vector):
+    """Warns once per tag when values fall outside the activation's range.
+
+    That usually means pre-activations were passed instead of activations. The
+    share is also logged (`outOfRange`), which is how `tf.function` callers,
+    who get no warning, see it in the tab.
+    """
+    share = float(statistics.field(layer_vector, "outOfRange"))
+    if not share > 0:
+        return
+    with _warned_lock:
+        if tag in _warned_tags:
+            return
+        _warned_tags.add(tag)
+    logger.warning(
+        "saturation data for %r: %.1f%% of the values are outside the %s range [%g, %g]; "
+        "pass activations (outputs of the nonlinearity), not pre-activations",
+        tag, 100 * share, act.name, act.low, act.high,
+    )
