@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  DERIVATIVE_CEILING,
+  MAX_REQUEST_COLUMNS,
+  causeLabel,
+  distributionGrid,
+  findingMarks,
+  maxValue,
+  nonfiniteSteps,
+  reconcileSelection,
+  requestedColumns,
+  stuckSummary,
+  unitGroup,
+  unitsGrid,
+} from '../../tensorboard_plugin_saturation/static/model.js';
+
+test('causeLabel names the documented causes and passes others through', () => {
+  assert.equal(causeLabel('initialization'), 'Initialization');
+  assert.equal(causeLabel('learning_rate'), 'Learning rate');
+  assert.equal(causeLabel('input_scaling'), 'Input scaling');
+  assert.equal(causeLabel('unknown'), 'Unknown cause');
+  assert.equal(causeLabel('batch_norm'), 'batch_norm');
+  assert.equal(causeLabel('toString'), 'toString');
+});
+
+test('DERIVATIVE_CEILING is f\'(0) of each activation', () => {
+  assert.deepEqual({ ...DERIVATIVE_CEILING }, { sigmoid: 0.25, tanh: 1, relu: 1 });
+});
+
+test('requestedColumns asks for one column per device pixel, within the route limits', () => {
+  assert.equal(requestedColumns(600, 1), 600);
+  assert.equal(requestedColumns(600.4, 2), 1201);
+  assert.equal(requestedColumns(0, 2), 1);
+  assert.equal(requestedColumns(8000, 2), MAX_REQUEST_COLUMNS);
+});
+
+test('reconcileSelection keeps the wanted runs that exist, in server order', () => {
+  assert.deepEqual(reconcileSelection(['c', 'gone', 'a'], ['a', 'b', 'c'], true), ['a', 'c']);
+});
+
+test('reconcileSelection falls back to the first run only when asked', () => {
+  assert.deepEqual(reconcileSelection(['gone'], ['a', 'b'], true), ['a']);
+  assert.deepEqual(reconcileSelection([], ['a', 'b'], false), []);
+  assert.deepEqual(reconcileSelection([], [], true), []);
+});
+
+test('maxValue ignores nulls and is 0 for an empty grid', () => {
+  assert.equal(maxValue([[0.1, null], [0.7, 0.3]]), 0.7);
+  assert.equal(maxValue([[null]]), 0);
+  assert.equal(maxValue([]), 0);
+});
+
+test('distributionGrid normalises each step and puts the highest bin on top', () => {
+  const grid = distributionGrid([
+    [1, 1, 2],
+    [0, 3, 1],
+  ]);
+  assert.deepEqual(grid, [
+    [0.5, 0.25],
+    [0.25, 0.75],
+    [0.25, 0],
+  ]);
+});
+
+test('distributionGrid leaves a step without finite values unknown', () => {
+  assert.deepEqual(distributionGrid([[0, 0], [2, 2]]), [[null, 0.5], [null, 0.5]]);
+  assert.deepEqual(distributionGrid([]), []);
+});
+
+test('unitsGrid turns [column][group] counts into [group][column] shares', () => {
+  assert.deepEqual(unitsGrid([[255, 51], [102, 0]], 255), [[1, 0.4], [0.2, 0]]);
+  assert.deepEqual(unitsGrid([], 255), []);
+});
+
+test('unitGroup gives the sorted positions and unit indices of a group', () => {
+  const order = [17, 3, 9, 0, 5];
+  assert.deepEqual(unitGroup(order, [0, 2, 4], 0), { first: 1, last: 2, units: [17, 3] });
+  assert.deepEqual(unitGroup(order, [0, 2, 4], 2), { first: 5, last: 5, units: [5] });
+});
+
+test('nonfiniteSteps lists the steps with NaN or Inf and their counts', () => {
+  assert.deepEqual(nonfiniteSteps([0, 10, 20, 30], [0, 3, null, 1]), [
+    { step: 10, count: 3 },
+    { step: 30, count: 1 },
+  ]);
+  assert.deepEqual(nonfiniteSteps([0], [0]), []);
+});
+
+test('stuckSummary reports the last and the peak count of stuck units', () => {
+  assert.deepEqual(stuckSummary([0, 10, 20, 30], [0, 5, 2, null]), {
+    last: 2,
+    lastStep: 20,
+    peak: 5,
+    peakStep: 10,
+  });
+});
+
+test('stuckSummary keeps the first step of a tied peak, and is null without data', () => {
+  assert.deepEqual(stuckSummary([0, 10], [4, 4]), { last: 4, lastStep: 10, peak: 4, peakStep: 0 });
+  assert.equal(stuckSummary([0, 10], [null, null]), null);
+  assert.equal(stuckSummary([], []), null);
+});
+
+test('findingMarks groups onsets by step and collects the causes of each layer', () => {
+  const marks = findingMarks([
+    { cause: 'learning_rate', layers: ['dense_1'], step: 120 },
+    { cause: 'initialization', layers: ['dense', 'dense_1'], step: 0 },
+    { cause: 'unknown', layers: [], step: 120 },
+    { cause: 'input_scaling', layers: ['dense'], step: null },
+  ]);
+  assert.deepEqual(marks.onsets, [
+    { step: 0, causes: ['initialization'] },
+    { step: 120, causes: ['learning_rate', 'unknown'] },
+  ]);
+  assert.deepEqual([...marks.layers], [
+    ['dense_1', ['learning_rate', 'initialization']],
+    ['dense', ['initialization', 'input_scaling']],
+  ]);
+});

@@ -1,0 +1,342 @@
+/**
+ * One run's panel in the layer detail: the distribution heatmap (steps x
+ * bins), the per-unit heatmap (steps x units, most saturated first), the mean
+ * derivative as a line, the count of stuck (relu: dead) units and the steps
+ * with NaN/Inf. Step axes share the overview's domain, so columns line up.
+ */
+
+import { shareScale } from './colormap.js';
+import { createLegend } from './controls_view.js';
+import { h, replaceChildren } from './dom.js';
+import { formatCount, formatList, formatPercent, formatPercentTick, formatTick } from './format.js';
+import { drawHorizontalRules, drawLine, drawVerticalMarks, prepareCanvas } from './heatmap.js';
+import { deviceLength, locate, spanEdges, uniformEdges } from './layout.js';
+import { DERIVATIVE_CEILING, distributionGrid, nonfiniteSteps, stuckSummary, unitGroup, unitsGrid } from './model.js';
+import {
+  createPlotFrame,
+  paintHeatmap,
+  renderStepAxis,
+  renderValueAxis,
+  showPlotCanvas,
+  showPlotMessage,
+  stepTickValues,
+} from './plot_view.js';
+import { columnSpans, edgeTickIndices, linearScale, niceTicks } from './scales.js';
+
+/** Heights of the detail plots, CSS pixels. */
+export const DISTRIBUTION_HEIGHT_CSS = 160;
+export const UNITS_HEIGHT_CSS = 160;
+export const DERIVATIVE_HEIGHT_CSS = 120;
+const MESSAGE_HEIGHT_CSS = 48;
+/** Room above and below the derivative line so that it is never cut. */
+const LINE_PADDING_CSS = 6;
+
+/**
+ * @typedef {Object} DetailView
+ * @property {number[]} domain [lo, hi] steps, the overview's.
+ * @property {'linear'|'log'} scaleKind
+ * @property {number} distributionMax Largest bin share over every run shown, for one shared scale.
+ * @property {number} pxRatio
+ * @property {{unknown: string, line: string, grid: string, nonfinite: string}} colors
+ */
+
+/** Device-pixel edges of the columns starting at `steps`, on the shared step axis. */
+function stepColumnEdges(steps, stepToCss, pxRatio) {
+  return spanEdges(columnSpans(steps), stepToCss, pxRatio);
+}
+
+/** Device x of the middle of each column whose step had NaN/Inf values. */
+function nonfiniteXs(layer, colEdges) {
+  const marked = new Set(nonfiniteSteps(layer.steps, layer.nonfinite).map(({ step }) => step));
+  const xs = [];
+  layer.steps.forEach((step, i) => {
+    if (marked.has(step)) xs.push((colEdges[i] + colEdges[i + 1]) / 2);
+  });
+  return xs;
+}
+
+function section(title, caption, frame, legend) {
+  return h('section', { className: 'detail-plot' }, [
+    h('h4', { text: title }),
+    h('p', { className: 'caption', text: caption }),
+    frame.element,
+    legend ? legend.element : null,
+  ]);
+}
+
+/**
+ * Creates the detail panel of one run.
+ * @param {string} run
+ * @param {{tooltip: Object}} options
+ */
+export function createDetailPanel(run, { tooltip }) {
+  const meta = h('span', { className: 'panel-meta' });
+  const stats = h('ul', { className: 'detail-stats' });
+  const distribution = createPlotFrame(
+    'distribution-plot',
+    `Distribution of activations over steps, run ${run}`,
+    tooltip,
+  );
+  const units = createPlotFrame('units-plot', `Saturation of each unit over steps, run ${run}`, tooltip);
+  const derivative = createPlotFrame('derivative-plot', `Mean derivative over steps, run ${run}`, tooltip);
+  const distributionLegend = createLegend('detail-legend');
+  const unitsLegend = createLegend('detail-legend');
+  const unitsCaption = h('p', { className: 'caption' });
+  const distributionSection = section(
+    'Distribution of activations',
+    'Each column is one step’s histogram as shares of its finite values; bin edges on the vertical axis.',
+    distribution,
+    distributionLegend,
+  );
+  const unitsSection = h('section', { className: 'detail-plot' }, [
+    h('h4', { text: 'Saturation per unit' }),
+    unitsCaption,
+    units.element,
+    unitsLegend.element,
+  ]);
+  const derivativeSection = section(
+    'Mean derivative f′(x)',
+    'How much of the gradient the layer lets through; near 0 the layer has stopped learning. Red: steps with NaN/Inf.',
+    derivative,
+    null,
+  );
+  const body = h('div', { className: 'detail-body' }, [stats, distributionSection, unitsSection, derivativeSection]);
+  const message = h('p', { className: 'panel-message', hidden: true });
+  const header = h('h3', { className: 'panel-title' }, [h('span', { className: 'panel-run', text: run }), meta]);
+  const element = h('article', { className: 'detail-panel', 'data-run': run }, [header, message, body]);
+
+  function drawDistribution(layer, view) {
+    const grid = distributionGrid(layer.histograms);
+    const bins = layer.edges.length - 1;
+    showPlotCanvas(distribution, DISTRIBUTION_HEIGHT_CSS);
+    const widthCss = distribution.area.clientWidth;
+    const { pxRatio } = view;
+    const stepToXCss = linearScale(view.domain, [0, widthCss]);
+    const colEdges = stepColumnEdges(layer.steps, stepToXCss.map, pxRatio);
+    const rowEdges = uniformEdges(bins, DISTRIBUTION_HEIGHT_CSS, pxRatio);
+    const scale = shareScale(view.scaleKind, view.distributionMax);
+    const size = { widthCss, heightCss: DISTRIBUTION_HEIGHT_CSS, pxRatio };
+    const edges = { colEdges, rowEdges };
+    const ctx = paintHeatmap(distribution, size, edges, grid, scale, view.colors.unknown);
+    drawVerticalMarks(ctx, nonfiniteXs(layer, colEdges), 0, rowEdges[bins], {
+      color: view.colors.nonfinite,
+      lineWidth: Math.max(1, Math.round(pxRatio)),
+    });
+    const binHeightCss = DISTRIBUTION_HEIGHT_CSS / bins;
+    renderValueAxis(
+      distribution,
+      edgeTickIndices(layer.edges.length, 5).map((i) => ({
+        text: formatTick(layer.edges[i]),
+        topCss: DISTRIBUTION_HEIGHT_CSS - i * binHeightCss,
+      })),
+      `${layer.activation} output`,
+    );
+    renderStepAxis(distribution, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
+    distributionLegend.update(scale, 'Share of the step’s values', formatPercentTick);
+    distribution.describe = (xCss, yCss) => {
+      const col = locate(colEdges, xCss * pxRatio);
+      const row = locate(rowEdges, yCss * pxRatio);
+      if (col < 0 || row < 0) return null;
+      const bin = bins - 1 - row;
+      const counts = layer.histograms[col];
+      const total = counts.reduce((sum, count) => sum + count, 0);
+      const share = grid[row][col];
+      return [
+        run,
+        `${layer.tag} · step ${layer.steps[col]}`,
+        `bin [${formatTick(layer.edges[bin])}, ${formatTick(layer.edges[bin + 1])})`,
+        share === null
+          ? 'no finite values at this step'
+          : `${formatPercent(share, 2)} of finite values (${counts[bin]} of ${total})`,
+      ];
+    };
+  }
+
+  function drawUnits(layer, unitsData, view) {
+    if (!unitsData) {
+      unitsCaption.textContent = '';
+      unitsLegend.element.hidden = true;
+      showPlotMessage(units, 'No per-unit data was logged for this layer.', 'empty', MESSAGE_HEIGHT_CSS);
+      return;
+    }
+    if (unitsData.error) {
+      unitsCaption.textContent = '';
+      unitsLegend.element.hidden = true;
+      showPlotMessage(units, `Could not load the per-unit data: ${unitsData.error}`, 'error', MESSAGE_HEIGHT_CSS);
+      return;
+    }
+    const stuckWord = layer.activation === 'relu' ? 'a dead ReLU' : 'stuck';
+    const groups = unitsData.unitStarts.length;
+    const grouped = groups < unitsData.units;
+    unitsCaption.textContent =
+      'Units sorted most saturated first (by their mean share over all steps), so stuck units gather at the top; ' +
+      `a row that stays bright is a unit saturated in every sample (${stuckWord}).` +
+      (grouped ? ` ${unitsData.units} units in ${groups} rows, each showing its most saturated unit.` : '');
+    if (!unitsData.steps.length) {
+      unitsLegend.element.hidden = true;
+      showPlotMessage(units, 'No per-unit data logged yet.', 'empty', MESSAGE_HEIGHT_CSS);
+      return;
+    }
+    unitsLegend.element.hidden = false;
+    const grid = unitsGrid(unitsData.values, unitsData.scale);
+    showPlotCanvas(units, UNITS_HEIGHT_CSS);
+    const widthCss = units.area.clientWidth;
+    const { pxRatio } = view;
+    const stepToXCss = linearScale(view.domain, [0, widthCss]);
+    const colEdges = stepColumnEdges(unitsData.steps, stepToXCss.map, pxRatio);
+    const rowEdges = uniformEdges(groups, UNITS_HEIGHT_CSS, pxRatio);
+    const scale = shareScale(view.scaleKind, 1);
+    const size = { widthCss, heightCss: UNITS_HEIGHT_CSS, pxRatio };
+    paintHeatmap(units, size, { colEdges, rowEdges }, grid, scale, view.colors.unknown);
+    renderValueAxis(
+      units,
+      [
+        { text: '#1', topCss: 0 },
+        { text: `#${unitsData.units}`, topCss: UNITS_HEIGHT_CSS },
+      ],
+      'unit rank',
+    );
+    renderStepAxis(units, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
+    unitsLegend.update(scale, 'Share of samples saturated', formatPercentTick);
+    units.describe = (xCss, yCss) => {
+      const col = locate(colEdges, xCss * pxRatio);
+      const row = locate(rowEdges, yCss * pxRatio);
+      if (col < 0 || row < 0) return null;
+      const group = unitGroup(unitsData.order, unitsData.unitStarts, row);
+      const ranks = group.first === group.last ? `rank ${group.first}` : `ranks ${group.first}–${group.last}`;
+      return [
+        run,
+        `${layer.tag} · step ${unitsData.steps[col]}`,
+        `${ranks}: unit ${formatList(group.units.map(String), 4)}`,
+        `saturated in ${formatPercent(grid[row][col], 1)} of samples` +
+          (group.units.length > 1 ? ' (most saturated of the row)' : ''),
+      ];
+    };
+  }
+
+  function drawDerivative(layer, view) {
+    showPlotCanvas(derivative, DERIVATIVE_HEIGHT_CSS);
+    const widthCss = derivative.area.clientWidth;
+    const { pxRatio } = view;
+    const stepToXCss = linearScale(view.domain, [0, widthCss]);
+    const colEdges = stepColumnEdges(layer.steps, stepToXCss.map, pxRatio);
+    const ceiling = DERIVATIVE_CEILING[layer.activation] ?? 1;
+    const top = Math.max(ceiling, ...layer.meanDerivative.filter((v) => v !== null));
+    const valueToYCss = linearScale([0, top], [DERIVATIVE_HEIGHT_CSS - LINE_PADDING_CSS, LINE_PADDING_CSS]);
+    const ctx = prepareCanvas(derivative.canvas, widthCss, DERIVATIVE_HEIGHT_CSS, pxRatio);
+    const width = deviceLength(widthCss, pxRatio);
+    const height = deviceLength(DERIVATIVE_HEIGHT_CSS, pxRatio);
+    const lineWidth = Math.max(1, Math.round(pxRatio));
+    const ticks = niceTicks(0, top, 4);
+    const gridYs = ticks.map((v) => valueToYCss.map(v) * pxRatio);
+    drawHorizontalRules(ctx, gridYs, 0, width, { color: view.colors.grid, lineWidth, dash: [] });
+    drawVerticalMarks(ctx, nonfiniteXs(layer, colEdges), 0, height, { color: view.colors.nonfinite, lineWidth });
+    drawHorizontalRules(ctx, [valueToYCss.map(ceiling) * pxRatio], 0, width, {
+      color: view.colors.line,
+      lineWidth,
+      dash: [4 * lineWidth, 4 * lineWidth],
+    });
+    const centres = layer.steps.map((_, i) => (colEdges[i] + colEdges[i + 1]) / 2);
+    const ys = layer.meanDerivative.map((v) => (v === null ? null : valueToYCss.map(v) * pxRatio));
+    drawLine(ctx, centres, ys, { color: view.colors.line, lineWidth: 2 * lineWidth });
+    renderValueAxis(
+      derivative,
+      ticks.map((v) => ({ text: formatTick(v), topCss: valueToYCss.map(v) })),
+      'mean f′(x)',
+    );
+    renderStepAxis(derivative, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
+    replaceChildren(derivative.overlay, [
+      h('div', {
+        className: 'ceiling-label',
+        style: { top: `${valueToYCss.map(ceiling)}px` },
+        text: `largest possible: ${ceiling}`,
+      }),
+    ]);
+    derivative.describe = (xCss) => {
+      const col = locate(colEdges, xCss * pxRatio);
+      if (col < 0) return null;
+      const value = layer.meanDerivative[col];
+      const lines = [run, `${layer.tag} · step ${layer.steps[col]}`, `mean f′(x) ${value ?? 'no data'}`];
+      if (layer.nonfinite[col] > 0) lines.push(formatCount(layer.nonfinite[col], 'NaN/Inf value'));
+      return lines;
+    };
+  }
+
+  function renderStats(layer) {
+    const items = [];
+    const stuck = stuckSummary(layer.steps, layer.stuckUnits);
+    const kind = layer.activation === 'relu' ? 'Dead' : 'Stuck';
+    if (stuck) {
+      let text = `${kind} units (saturated in every sample): ${stuck.last} of ${layer.units} at step ${stuck.lastStep}`;
+      if (stuck.peak > stuck.last) text += `, at most ${stuck.peak} (step ${stuck.peakStep})`;
+      items.push(h('li', { className: stuck.last > 0 ? 'stat warn' : 'stat', 'data-stat': 'stuck', text }));
+    }
+    const bad = nonfiniteSteps(layer.steps, layer.nonfinite);
+    items.push(
+      h('li', {
+        className: bad.length ? 'stat bad' : 'stat',
+        'data-stat': 'nonfinite',
+        text: bad.length
+          ? `NaN/Inf values at ${formatCount(bad.length, 'step')}: ` +
+            `${formatList(bad.map(({ step }) => String(step)), 6)} (red marks)`
+          : 'No NaN or Inf values.',
+      }),
+    );
+    if (layer.totalSteps > layer.steps.length) {
+      items.push(
+        h('li', {
+          className: 'stat',
+          text:
+            `${layer.totalSteps} steps logged; ` +
+            `each of the ${layer.steps.length} columns shows its most saturated step.`,
+        }),
+      );
+    }
+    replaceChildren(stats, items);
+  }
+
+  let drawnTag = null;
+
+  function showMessage(text, kind) {
+    drawnTag = null;
+    message.textContent = text;
+    message.className = `panel-message ${kind}`;
+    message.hidden = false;
+    body.hidden = true;
+    meta.textContent = '';
+  }
+
+  return {
+    element,
+    run,
+    /** @returns {?string} The tag of the layer drawn, null while a message is shown. */
+    drawnTag: () => drawnTag,
+    /**
+     * Shows a message instead of the plots.
+     * @param {string} text
+     * @param {'loading'|'empty'|'error'} kind
+     */
+    showMessage,
+    /**
+     * Draws GET layer and GET units of the layer.
+     * @param {Object} layer GET layer's answer.
+     * @param {?Object} unitsData GET units's answer, {error} when it failed, null when not logged.
+     * @param {DetailView} view
+     */
+    draw(layer, unitsData, view) {
+      message.hidden = true;
+      body.hidden = false;
+      const units = formatCount(layer.units, 'unit');
+      meta.textContent = `${layer.tag} · ${layer.activation} · ${units} · eps ${layer.eps}`;
+      if (!layer.steps.length) {
+        showMessage('No steps logged yet for this layer.', 'empty');
+        return;
+      }
+      renderStats(layer);
+      drawDistribution(layer, view);
+      drawUnits(layer, unitsData, view);
+      drawDerivative(layer, view);
+      drawnTag = layer.tag;
+    },
+  };
+}

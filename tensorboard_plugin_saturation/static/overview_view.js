@@ -1,0 +1,197 @@
+/**
+ * One run's panel in the overview: the layers x steps heatmap of saturated
+ * share with layer names as row labels, the step axis, the markers of the
+ * diagnosis (onset steps, flagged layers) and the findings below.
+ */
+
+import { h, replaceChildren } from './dom.js';
+import { renderFindings } from './findings_view.js';
+import { formatCount, formatList, formatShare, formatStepRange } from './format.js';
+import { labelRows, locate, rowHeightCss, spanEdges, uniformEdges } from './layout.js';
+import { causeLabel, findingMarks } from './model.js';
+import {
+  createPlotFrame,
+  markerLine,
+  paintHeatmap,
+  renderStepAxis,
+  showPlotCanvas,
+  showPlotMessage,
+  stepTickValues,
+} from './plot_view.js';
+import { columnSpans, linearScale } from './scales.js';
+
+/** Height of a message (loading, error) in place of a heatmap. */
+const MESSAGE_HEIGHT_CSS = 64;
+/** A marker label right of this share of the width goes to the left of its line. */
+const FLIP_LABEL_AT = 0.6;
+/** Onset labels closer than this share a row no more; rows are this far apart. */
+const MARKER_LABEL_GAP_CSS = 220;
+const MARKER_LABEL_TOP_CSS = 3;
+const MARKER_LABEL_ROW_CSS = 18;
+/** Rows lower than this get a smaller label font. */
+const SMALL_LABEL_ROW_CSS = 18;
+
+/**
+ * @typedef {Object} OverviewView
+ * @property {number[]} domain [lo, hi] steps shared by every run.
+ * @property {{position: function(?number): ?number}} scale The shared colour scale.
+ * @property {number} pxRatio
+ * @property {{unknown: string}} colors Canvas colours of the theme.
+ * @property {?string} selectedLayer
+ */
+
+/**
+ * Creates the panel of one run.
+ * @param {string} run
+ * @param {{tooltip: Object, onSelectLayer: function(string): void}} options
+ */
+export function createRunPanel(run, { tooltip, onSelectLayer }) {
+  const badge = h('span', { className: 'status-badge', hidden: true });
+  const meta = h('span', { className: 'panel-meta' });
+  const header = h('h3', { className: 'panel-title' }, [h('span', { className: 'panel-run', text: run }), badge, meta]);
+  const frame = createPlotFrame('overview-plot', `Saturated share per layer and step of run ${run}`, tooltip);
+  const findings = h('section', { className: 'findings', hidden: true });
+  const element = h('article', { className: 'run-panel', 'data-run': run }, [header, frame.element, findings]);
+  let drawn = null; // {overview, view, toCss, rowCss, widthCss} of the last heatmap
+  let marks = findingMarks([]);
+
+  function renderMarks() {
+    if (!drawn) return;
+    const { overview, view, toCss, rowCss, widthCss } = drawn;
+    const nodes = [];
+    const selectedRow = overview.layers.indexOf(view.selectedLayer);
+    if (selectedRow >= 0) {
+      const style = { top: `${selectedRow * rowCss}px`, height: `${rowCss}px` };
+      nodes.push(h('div', { className: 'row-highlight', style }));
+    }
+    const [lo, hi] = view.domain;
+    const onsets = marks.onsets.filter(({ step }) => step >= lo && step <= hi);
+    const rows = labelRows(onsets.map(({ step }) => toCss(step)), MARKER_LABEL_GAP_CSS);
+    onsets.forEach(({ step, causes }, i) => {
+      const leftCss = toCss(step);
+      const label = `onset: ${formatList(causes.map(causeLabel))} (step ${step})`;
+      const className = leftCss > widthCss * FLIP_LABEL_AT ? 'onset flip' : 'onset';
+      nodes.push(markerLine(leftCss, label, className, MARKER_LABEL_TOP_CSS + rows[i] * MARKER_LABEL_ROW_CSS));
+    });
+    replaceChildren(frame.overlay, nodes);
+    for (const label of frame.gutter.children) {
+      const causes = marks.layers.get(label.dataset.layer);
+      label.classList.toggle('flagged', Boolean(causes));
+      label.classList.toggle('selected', label.dataset.layer === view.selectedLayer);
+      label.title = causes ? `${label.dataset.layer}: ${formatList(causes.map(causeLabel))}` : label.dataset.layer;
+    }
+  }
+
+  function showMessage(text, kind) {
+    drawn = null;
+    meta.textContent = '';
+    showPlotMessage(frame, text, kind, MESSAGE_HEIGHT_CSS);
+  }
+
+  return {
+    element,
+    run,
+    /** @returns {number} Width of the heatmap in CSS pixels. */
+    widthCss: () => frame.area.clientWidth,
+    /** @returns {boolean} Whether a heatmap has been drawn (then reloads keep it until new data arrives). */
+    hasDrawn: () => drawn !== null,
+    /**
+     * Shows a message instead of the heatmap.
+     * @param {string} text
+     * @param {'loading'|'empty'|'error'} kind
+     */
+    showMessage,
+    /**
+     * Draws the heatmap of GET overview.
+     * @param {{layers: string[], steps: number[], stepEnds: number[], values: ?number[][]}} overview
+     * @param {OverviewView} view
+     */
+    drawOverview(overview, view) {
+      const { layers, steps, stepEnds, values } = overview;
+      if (!layers.length) {
+        showMessage('This run has no layer with a supported activation (sigmoid, tanh or relu).', 'empty');
+        return;
+      }
+      if (!steps.length) {
+        showMessage('No steps logged yet for this run.', 'empty');
+        return;
+      }
+      const rowCss = rowHeightCss(layers.length);
+      const heightCss = rowCss * layers.length;
+      showPlotCanvas(frame, heightCss);
+      const widthCss = frame.area.clientWidth;
+      const { pxRatio } = view;
+      const stepToXCss = linearScale(view.domain, [0, widthCss]);
+      const colEdges = spanEdges(columnSpans(steps, stepEnds), stepToXCss.map, pxRatio);
+      const rowEdges = uniformEdges(layers.length, heightCss, pxRatio);
+      const size = { widthCss, heightCss, pxRatio };
+      paintHeatmap(frame, size, { colEdges, rowEdges }, values, view.scale, view.colors.unknown);
+
+      replaceChildren(
+        frame.gutter,
+        layers.map((layer) =>
+          h('button', {
+            type: 'button',
+            className: 'layer-label',
+            'data-layer': layer,
+            style: {
+              height: `${rowCss}px`,
+              lineHeight: `${rowCss}px`,
+              fontSize: rowCss < SMALL_LABEL_ROW_CSS ? '11px' : '12px',
+            },
+            text: layer,
+            onClick: () => onSelectLayer(layer),
+          }),
+        ),
+      );
+      renderStepAxis(frame, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
+      const stepRange = formatStepRange(steps[0], stepEnds[stepEnds.length - 1]);
+      meta.textContent = `${formatCount(layers.length, 'layer')} · ${stepRange}`;
+
+      frame.describe = (xCss, yCss) => {
+        const col = locate(colEdges, xCss * pxRatio);
+        const row = locate(rowEdges, yCss * pxRatio);
+        if (col < 0 || row < 0) return null;
+        return [
+          run,
+          `layer ${layers[row]}`,
+          formatStepRange(steps[col], stepEnds[col]),
+          `saturated ${formatShare(values[row][col])}`,
+        ];
+      };
+      frame.click = (xCss, yCss) => {
+        const row = locate(rowEdges, yCss * pxRatio);
+        if (row >= 0) onSelectLayer(layers[row]);
+      };
+      drawn = { overview, view, toCss: stepToXCss.map, rowCss, widthCss };
+      renderMarks();
+    },
+    /**
+     * Shows the run's diagnosis, or hides it (null: the route is not there).
+     * @param {?{diagnosis: Object}|{error: string}} result
+     */
+    setDiagnosis(result) {
+      if (!result) {
+        findings.hidden = true;
+        badge.hidden = true;
+        marks = findingMarks([]);
+      } else if (result.error) {
+        findings.hidden = false;
+        badge.hidden = true;
+        marks = findingMarks([]);
+        const text = `Could not load the diagnosis: ${result.error}`;
+        replaceChildren(findings, [h('p', { className: 'error-text', text })]);
+      } else {
+        const { diagnosis } = result;
+        const healthy = diagnosis.status === 'healthy';
+        findings.hidden = false;
+        badge.hidden = false;
+        badge.className = `status-badge ${healthy ? 'healthy' : 'saturated'}`;
+        badge.textContent = healthy ? 'healthy' : 'saturated';
+        marks = findingMarks(diagnosis.findings || []);
+        renderFindings(findings, diagnosis);
+      }
+      renderMarks();
+    },
+  };
+}
