@@ -48,7 +48,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         self._static_files = _static_allowlist()
 
     def get_plugin_apps(self):
-        return {
+        routes = {
             "/runs": self.runs_route,
             "/overview": self.overview_route,
             "/layer": self.layer_route,
@@ -56,6 +56,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "/diagnosis": self.diagnosis_route,
             "/static/*": self.static_route,
         }
+        return {path: _read_only(app) for path, app in routes.items()}
 
     def is_active(self):
         return False  # core enables the tab when saturation data exists
@@ -270,6 +271,24 @@ class SaturationPlugin(base_plugin.TBPlugin):
     def _layer_series(self, ctx, experiment_id, run, layer):
         width = len(layer.fields) + len(layer.edges) - 1
         return self._reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
+
+
+def _read_only(app):
+    """Wraps a route so that any method but GET and HEAD answers 405 with `Allow`."""
+
+    def guarded(environ, start_response):
+        if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            return app(environ, start_response)
+        response = http_util.Respond(
+            wrappers.Request(environ),
+            "Method not allowed: the saturation routes answer GET only",
+            "text/plain",
+            code=405,
+            headers=[("Allow", "GET, HEAD")],
+        )
+        return response(environ, start_response)
+
+    return guarded
 
 
 def _static_allowlist():

@@ -138,3 +138,30 @@ def test_static_serves_allowlisted_files_with_fixed_content_type(client):
 def test_static_rejects_anything_outside_the_allowlist(client, path):
     assert client.get(ROOT + path).status_code == 404
 
+
+
+@pytest.mark.parametrize("route", ["/runs", "/overview?run=run_b", "/diagnosis?run=run_b", "/static/index.js"])
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_other_methods_get_405_with_allow(client, route, method):
+    response = getattr(client, method)(ROOT + route)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/overview?run=" + "r" * 5000, 400),
+        ("/layer?run=run_b&tag=" + "t" * 5000, 400),
+        ("/overview?run=run_b&maxSteps=" + "9" * 400, 400),
+        ("/overview?run=run_b&maxSteps=-1", 400),
+        ("/overview?run=run_b&maxSteps=1.5", 400),
+        ("/units?run=run_b&tag=hidden&maxUnits=0x10", 400),
+        ("/overview?run=%00%FF", 404),
+        ("/layer?run=run_b&tag=%3Cscript%3E", 404),
+        ("/diagnosis", 400),
+        ("/diagnosis?run=nope", 404),
+    ],
+)
+def test_oversized_malformed_and_unknown_parameters_never_give_500(client, path, status):
+    assert client.get(ROOT + path).status_code == status
