@@ -5,8 +5,12 @@ cd "$(dirname "$0")/.."
 port="${PORT:-6006}"
 logdir="${LOGDIR:-demo/logs}"
 bash scripts/install.sh demo
-.venv/bin/python demo/train.py --logdir "$logdir"
-.venv/bin/python -m tensorboard_plugin_saturation.report "$logdir" || true
+if [ -d "$logdir/bad_init" ]; then
+    echo "demo.sh: reusing the runs in $logdir (delete it to train again)"
+else
+    .venv/bin/python demo/train.py --logdir "$logdir"
+fi
+.venv/bin/python -m tensorboard_plugin_saturation.report "$logdir"
 echo
 echo "Saturation tab: http://127.0.0.1:${port}/#saturation   (Ctrl+C to stop)"
 exec .venv/bin/tensorboard --logdir "$logdir" --host 127.0.0.1 --port "$port"

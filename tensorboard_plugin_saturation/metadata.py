@@ -83,6 +83,17 @@ def create_summary_metadata(display_name, description, content):
     )
 
 
+def create_layer_metadata(tag, description, activation, eps, units, order=None):
+    """Returns the (`layer`, `units`) `SummaryMetadata` pair of the layer `tag`."""
+    layer_md = create_summary_metadata(
+        tag, description, layer_content(activation, eps, units, order)
+    )
+    units_md = create_summary_metadata(
+        tag + UNITS_SUFFIX, None, units_content(tag, units)
+    )
+    return layer_md, units_md
+
+
 def layer_content(activation, eps, units, order=None):
     """The content of a `layer` series: everything constant per tag."""
     content = {

@@ -87,7 +87,7 @@ def saturation(
     with tf.summary.experimental.summary_scope(
         name, "saturation_summary", values=[data, step]
     ) as (tag, _):
-        layer_md, units_md = _metadata_pair(tag, description, act, eps, units, layer_index)
+        layer_md, units_md = metadata.create_layer_metadata(tag, description, act, eps, units, layer_index)
         computed = []
 
         def statistics_of(index):
@@ -146,7 +146,7 @@ def saturation_pb(
     _check_layer_index(layer_index)
     stats = statistics.compute(data, act.name, eps)
     _warn_if_out_of_range(tag, act, stats.layer)
-    layer_md, units_md = _metadata_pair(
+    layer_md, units_md = metadata.create_layer_metadata(
         tag, description, act, eps, len(stats.units), layer_index
     )
     summary = summary_pb2.Summary()
@@ -159,16 +159,6 @@ def saturation_pb(
         tensor=tensor_util.make_tensor_proto(stats.units, dtype=np.uint8),
     )
     return summary
-
-
-def _metadata_pair(tag, description, act, eps, units, layer_index):
-    layer_md = metadata.create_summary_metadata(
-        tag, description, metadata.layer_content(act, eps, units, layer_index)
-    )
-    units_md = metadata.create_summary_metadata(
-        tag + metadata.UNITS_SUFFIX, None, metadata.units_content(tag, units)
-    )
-    return layer_md, units_md
 
 
 def _check_layer_index(layer_index):

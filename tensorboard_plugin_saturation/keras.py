@@ -1,0 +1,331 @@
+"""`SaturationCallback`: logs the saturation of a Keras model's layers while it trains."""
+
+import json
+import os
+import time
+import warnings
+
+import keras
+import tensorflow as tf
+from tensorboard.compat.proto import event_pb2
+from tensorboard.summary.writer import event_file_writer
+
+from tensorboard_plugin_saturation import _probe
+from tensorboard_plugin_saturation import activations as activations_lib
+
+
+class SaturationCallback(keras.callbacks.Callback):
+    """Logs per-layer saturation statistics for the Saturation tab of TensorBoard.
+
+    Every layer whose output is a sigmoid, tanh or relu (the `activation=` of
+    `Dense`, `EinsumDense` and convolution layers, standalone `Activation` and
+    plain `ReLU` layers, also inside nested models) is probed with the fixed
+    batch `probe_data`: once before training starts and then every
+    `update_freq`. Per layer and step it logs three series into `log_dir`
+    (one TensorBoard run):
+
+    - `NAME`: the saturation statistics and histogram of the layer's output,
+      the same payload as `summary.saturation()`;
+    - `NAME/units`: the share of probe samples in which each unit is saturated
+      (relu: off);
+    - `NAME/signals`: what tells the causes apart: the std and max |x| of the
+      layer's input, the kernel's std beside the Glorot std
+      sqrt(2 / (fan_in + fan_out)), the relative update size of the kernel
+      since the previous log |W - W_prev| / |W_prev| (NaN at the first log),
+      and the optimizer's learning rate at the step (schedules evaluated).
+      Values that do not apply are NaN (layers without a kernel, such as
+      `Activation`).
+
+    The step is the optimizer's iteration count (0 before the first update);
+    a step already logged, such as the last step of a previous `fit` with the
+    same callback, is not logged again. `NAME` is the layer's name; when
+    nested models hold layers of the same name, their path
+    (`"encoder/dense"`). Layers are numbered in the order of `model.layers`,
+    nested models expanded in place, which is the order the dashboard shows
+    them in. Layers inside a custom `Layer` that is not a `Model` are not
+    searched: pass them in `layers` (they are numbered last).
+
+    The forward pass of the probe batch and the statistics of all layers run
+    in one compiled `tf.function`; only a few hundred numbers per layer reach
+    the host. The summary writer is created at the first log and closed in
+    `on_train_end`: a `fit` that logs nothing leaves no event file.
+
+    A failure while logging (an unwritable `log_dir`, a probe batch the model
+    cannot take) never stops training: it warns once and logging stops for the
+    rest of that `fit`. A model without a supported layer warns once and logs
+    nothing.
+
+    Distributed training: with `tf.distribute.MirroredStrategy` the callback
+    runs once per step on the host, so each layer gets one value per step.
+    With several workers only the chief writes: the task of the model's
+    strategy (`cluster_resolver.task_type`/`task_id`), or else of the
+    `TF_CONFIG` environment variable, writes if it is the `"chief"`, or
+    `"worker"` 0 in a cluster without a chief, or if there is no cluster
+    (a single process). Other workers, parameter servers and evaluators
+    neither create a writer nor run the probe.
+
+    Examples:
+
+    ```python
+    import tensorboard_plugin_saturation as sat
+
+    callback = sat.SaturationCallback("logs/run1", probe_data=x_train[:256])
+    model.fit(x_train, y_train, epochs=10, callbacks=[callback])
+    # then: tensorboard --logdir logs, and open the Saturation tab
+    ```
+
+    ```python
+    # Every 100 steps, two chosen layers only:
+    callback = sat.SaturationCallback(
+        "logs/run2", x_train[:256], update_freq=100, layers=["hidden_1", "hidden_2"]
+    )
+    ```
+
+    Args:
+      log_dir: Directory (str or path-like) of the run to write.
+      probe_data: The fixed batch the layers are probed with: an array of model
+        inputs (samples on the first axis), or a list/dict of arrays for a model
+        with several inputs. A few hundred samples are plenty; the probe's
+        activations live on the device during each log.
+      update_freq: `"epoch"` to log after every epoch, or an int N to log
+        whenever the optimizer's iteration count reaches a multiple of N
+        (every N batches). `"batch"` means 1. Logging at the start of
+        training cannot be disabled.
+      layers: None to probe every supported layer, or a list of layer names
+        (searched in nested models too) or layer objects. Each must have a
+        supported activation.
+      eps: Distance from an asymptote under which a sigmoid/tanh value counts
+        as saturated, in (0, 0.5).
+
+    Raises:
+      TypeError: An argument is of the wrong kind.
+      ValueError: An argument has a bad value. Raised by `fit` (from
+        `on_train_begin`): a name in `layers` matches no layer, or a layer in
+        `layers` has no supported activation.
+    """
+
+    def __init__(
+        self,
+        log_dir,
+        probe_data,
+        *,
+        update_freq="epoch",
+        layers=None,
+        eps=activations_lib.DEFAULT_EPS,
+    ):
+        super().__init__()
+        self.log_dir = _check_log_dir(log_dir)
+        _probe.probe_samples(probe_data)
+        self.probe_data = probe_data
+        self.update_freq = _check_update_freq(update_freq)
+        self.layers = _check_layers(layers)
+        self.eps = _check_eps(eps)
+        self._probe = None
+        self._writer = None
+        self._active = False
+        self._last_step = None  # the last step logged
+        self._known_step = 0  # the iteration count when last read
+        self._unread_batches = 0  # batch ends since then
+        self._warned = False
+
+    def on_train_begin(self, logs=None):
+        self._active = False
+        if not is_chief(*_task_of(getattr(self.model, "distribute_strategy", None))):
+            return
+        targets = _probe.find_targets(self.model, self.layers)
+        if not targets:
+            self._warn(
+                "SaturationCallback: model %r has no layer whose activation is "
+                "sigmoid, tanh or relu; nothing is logged to %r."
+                % (self.model.name, self.log_dir)
+            )
+            return
+        self._active = True
+        self._log_safely(targets)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self._active or self.update_freq == "epoch":
+            return
+        # Reading the iteration count waits for the device; read it only once
+        # it can have reached the next multiple of update_freq. A batch end
+        # follows at most `steps_per_execution` optimizer steps.
+        self._unread_batches += 1
+        last = -1 if self._last_step is None else self._last_step
+        due = (last // self.update_freq + 1) * self.update_freq
+        steps_per_call = getattr(self.model, "steps_per_execution", 1) or 1
+        if self._known_step + self._unread_batches * steps_per_call < due:
+            return
+        self._known_step, self._unread_batches = _iterations(self.model), 0
+        if self._known_step >= due:
+            self._log_safely(step=self._known_step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._active and self.update_freq == "epoch":
+            self._log_safely()
+
+    def on_train_end(self, logs=None):
+        self._active = False
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            writer.close()
+        except Exception as e:  # pylint: disable=broad-except
+            self._warn("SaturationCallback: closing the writer of %r failed: %s" % (self.log_dir, e))
+
+    def _log_safely(self, targets=None, step=None):
+        """Logs at the current step; on failure warns once and stops logging."""
+        try:
+            if targets is not None:
+                self._prepare(targets)
+            step = _iterations(self.model) if step is None else step
+            self._known_step, self._unread_batches = step, 0
+            if step == self._last_step:
+                return  # already logged, e.g. at the end of the previous fit
+            summary = self._probe.summary()  # a probe the model cannot take fails before any file exists
+            if self._writer is None:
+                self._writer = event_file_writer.EventFileWriter(self.log_dir)
+            self._writer.add_event(event_pb2.Event(step=step, wall_time=time.time(), summary=summary))
+            self._last_step = step
+        except Exception as e:  # pylint: disable=broad-except
+            self._active = False
+            self._warn(
+                "SaturationCallback: logging to %r failed; saturation logging is off "
+                "for the rest of this fit, training continues. %s: %s"
+                % (self.log_dir, type(e).__name__, e)
+            )
+
+    def _prepare(self, targets):
+        """Builds the probe, or keeps the previous fit's if nothing changed."""
+        same = (
+            self._probe is not None
+            and self._probe.model is self.model
+            and len(self._probe.targets) == len(targets)
+            and all(a.layer is b.layer for a, b in zip(self._probe.targets, targets))
+        )
+        if not same:
+            self._probe = _probe.Probe(self.model, targets, self.probe_data, self.eps)
+
+    def _warn(self, message):
+        if self._warned:
+            return
+        self._warned = True
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def is_chief(cluster, task_type, task_id):
+    """Whether this process writes: True for a single process or the chief.
+
+    Args:
+      cluster: The cluster spec as a dict {task type: [addresses]} (may be empty).
+      task_type: This task's type (`"chief"`, `"worker"`, `"ps"`,
+        `"evaluator"`), or None outside a cluster.
+      task_id: This task's index within its type.
+
+    Returns:
+      True for no task type, the `"chief"`, or `"worker"` 0 when the cluster
+      has no chief; False for every other task.
+    """
+    if not task_type:
+        return True
+    if task_type == "chief":
+        return True
+    return task_type == "worker" and int(task_id or 0) == 0 and "chief" not in (cluster or {})
+
+
+def _task_of(strategy):
+    """(cluster dict, task type, task id) from the strategy, else from TF_CONFIG."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is not None and getattr(resolver, "task_type", None):
+        return resolver.cluster_spec().as_dict(), resolver.task_type, resolver.task_id
+    try:
+        config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    except ValueError:
+        config = {}
+    if not isinstance(config, dict):
+        return {}, None, None
+    task = config.get("task") or {}
+    return config.get("cluster") or {}, task.get("type"), task.get("index")
+
+
+def _iterations(model):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise ValueError("the model has no optimizer; compile it before fit")
+    return int(tf.convert_to_tensor(optimizer.iterations))
+
+
+def _check_log_dir(log_dir):
+    if not isinstance(log_dir, (str, os.PathLike)):
+        raise TypeError(
+            "SaturationCallback: log_dir must be a path (str or os.PathLike). "
+            "Received: log_dir=%r" % (log_dir,)
+        )
+    path = os.fspath(log_dir)
+    if not isinstance(path, str) or not path:
+        raise ValueError(
+            "SaturationCallback: log_dir must be a non-empty path. Received: log_dir=%r"
+            % (log_dir,)
+        )
+    return path
+
+
+def _check_update_freq(update_freq):
+    if update_freq == "batch":
+        return 1
+    if isinstance(update_freq, str):
+        if update_freq != "epoch":
+            raise ValueError(
+                "SaturationCallback: update_freq must be 'epoch', 'batch' or a "
+                "positive int (batches between logs). Received: update_freq=%r"
+                % (update_freq,)
+            )
+        return update_freq
+    if isinstance(update_freq, bool) or not isinstance(update_freq, int):
+        raise TypeError(
+            "SaturationCallback: update_freq must be 'epoch', 'batch' or a "
+            "positive int (batches between logs). Received: update_freq=%r"
+            % (update_freq,)
+        )
+    if update_freq < 1:
+        raise ValueError(
+            "SaturationCallback: update_freq must be a positive number of "
+            "batches, or 'epoch'. Received: update_freq=%r" % (update_freq,)
+        )
+    return int(update_freq)
+
+
+def _check_layers(layers):
+    if layers is None:
+        return None
+    if isinstance(layers, (str, keras.layers.Layer)):
+        layers = [layers]
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(
+            "SaturationCallback: layers must be None or a list of layer names or "
+            "layers. Received: layers=%r" % (layers,)
+        )
+    if not layers:
+        raise ValueError(
+            "SaturationCallback: layers must not be empty (None probes every "
+            "supported layer). Received: layers=%r" % (layers,)
+        )
+    for layer in layers:
+        if not isinstance(layer, (str, keras.layers.Layer)):
+            raise TypeError(
+                "SaturationCallback: each entry of layers must be a layer name "
+                "or a keras.layers.Layer. Received: layers=%r" % (layers,)
+            )
+        if isinstance(layer, str) and not layer:
+            raise ValueError(
+                "SaturationCallback: layer names must not be empty. Received: "
+                "layers=%r" % (layers,)
+            )
+    return list(layers)
+
+
+def _check_eps(eps):
+    try:
+        return activations_lib.check_eps(eps)
+    except (TypeError, ValueError) as e:
+        raise type(e)("SaturationCallback: %s. Received: eps=%r" % (e, eps)) from None
