@@ -1,16 +1,63 @@
 """The statistics of `statistics.py`, computed with TF ops where the data lives.
 
 Only the small result (a few dozen float64 numbers and one uint8 per unit)
-leaves the device. Every reduction runs along the samples axis first, giving
-[units] partial results, which are then combined in float64; counts are exact
-int32 sums. The variance is combined per unit with Chan's parallel formula
-around a per-unit shift (the first sample), so constant data gives std 0.
+leaves the device. Two implementations compute the same numbers; a parity
+test pins both to the numpy reference on every row of its edge-case table:
+
+* `_fused`, the CPU path: one XLA-compiled pass over the data that keeps
+  every intermediate in cache. It reads each value once and does, per value,
+  a few dozen vector instructions and no memory writes.
+* `_generic`, plain TF ops that mirror `statistics.py` line by line: used on
+  accelerators, for float64 data, and whenever the data holds NaN or Inf.
+
+The tricks of `_fused`, all exact:
+
+1. The bin index is arithmetic. Sigmoid and tanh have 64 equal bins with
+   dyadic edges: bin = min(floor(64 * c), 63) for sigmoid (c the value clipped
+   to the range), min(floor(32 * c) + 32, 63) for tanh. Scaling by a power of
+   two is exact in binary floating point, so this is the reference's
+   `searchsorted(edges, v, side="right")` on every value, edges included. ReLU
+   bins are octaves, so the bin is the float's exponent field (a bitcast).
+2. Counting without a scatter. SIMD hardware cannot scatter, so each value
+   adds `1 << 4 * (bin % 8)` to word `bin // 8` of its unit, and every word
+   takes a vector compare-and-add: 8 int32 words hold 64 4-bit counters.
+   Blocks of 8 rows are summed (a counter reaches at most 8), then the nibbles
+   are widened to bytes and summed over 8 blocks (at most 64 < 256), then
+   unpacked to int32.
+3. Reductions over 8 rows with XLA's variadic reduce: a reduced axis of 8 is
+   fully unrolled, so the code is vectorized across units, and several sums
+   share one pass. Counts are exact; f'(y) and |y| terms are non-negative
+   float32 sums of 8 (within 8 ulp), then float64; the moments are taken
+   around each unit's first value in float64, where the differences of
+   float32 values are exact, so a mean near 0 keeps its absolute accuracy.
+4. A while loop over 64-row slices keeps the working set in cache and never
+   allocates a data-sized temporary. Layers with fewer than 256 units are
+   folded (rows side by side) so that vectors stay full.
+5. No finiteness mask. NaN and Inf make the per-unit moments non-finite;
+   then `tf.cond` recomputes the whole statistics with `_generic`, inside the
+   same graph.
+
+Both paths compare with zero through the sign bit (`_negative`, `_positive`):
+TF's CPU kernels treat subnormal numbers as zero, numpy does not, and a
+subnormal is a value like any other (it lands in tanh's bin 31, is not an
+"off" relu, and is out of sigmoid's range when negative).
 """
 
+import collections
+import functools
+
+import numpy as np
 import tensorflow as tf
 
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import statistics
+
+_BLOCK_ROWS = 8  # rows summed per block: a 4-bit counter reaches at most 8
+_STEP_BLOCKS = 8  # blocks per loop step: a byte counter reaches at most 64
+_MIN_LANES = 256  # narrower layers are folded to at least this many lanes
+_NIBBLES = 0x0F0F0F0F
+_FLOAT_EXPONENT_ONE = 8388608.0  # 2**23: t + 2**23 has the integer t in its low mantissa bits
+_MANTISSA = 0x7FFFFF
 
 
 def validate(data):
@@ -32,22 +79,365 @@ def validate(data):
     return data
 
 
-def compute(data, act, eps):
-    """Returns (layer float64 vector, units uint8 vector) for a validated tensor."""
+def compute(data, act, eps, implementation="auto"):
+    """Returns (layer float64 vector, units uint8 vector) for a validated tensor.
+
+    `implementation` is "auto" (the fused CPU pass where it applies, see
+    `fused_applies`), "fused" or "generic"; tests and benchmarks pick one.
+    float64 data always takes the generic path: the fused pass is float32.
+    """
+    if implementation not in ("auto", "fused", "generic"):
+        raise ValueError("implementation must be 'auto', 'fused' or 'generic'; got %r" % (implementation,))
+    if implementation == "auto":
+        implementation = "fused" if fused_applies(data) else "generic"
+    elif data.dtype == tf.float64:
+        implementation = "generic"  # the fused pass computes in float32
+    graph = _graph(implementation, act, eps, data.dtype, data.shape.rank, data.shape[-1])
+    return graph(data)
+
+
+@functools.lru_cache(maxsize=None)
+def _graph(implementation, act, eps, dtype, rank, units):
+    """One graph function per configuration and kind of input (any number of
+    samples), so that an eager call runs a single op and traces once."""
+    body = _fused if implementation == "fused" else _generic
+    signature = [tf.TensorSpec([None] * (rank - 1) + [units], dtype)]
+    return tf.function(functools.partial(body, act=act, eps=eps), input_signature=signature, autograph=False)
+
+
+def fused_applies(data):
+    """True when `_fused` runs for `data`: float32 compute, XLA, a CPU placement."""
+    if data.dtype == tf.float64 or not _xla_available():
+        return False
+    device = data.device or ""
+    if "GPU" in device or "TPU" in device:
+        return False
+    if not device and (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU")):
+        return False  # unplaced: TF will put it on the accelerator
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _xla_available():
+    try:
+        from tensorflow.compiler.tf2xla.python import xla  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
+    except ImportError:
+        return False
+    return tf.test.is_built_with_xla()
+
+
+# -- fused CPU path -----------------------------------------------------------
+
+
+def _fused(data, act, eps):
+    spec = _spec(act.name, eps)
+    units = data.shape[-1]
+    x = tf.reshape(data, [-1, units])
+    shift = tf.reduce_sum(tf.cast(x[:1], tf.float32), axis=0)  # the first sample (zeros if none)
+    fold = _fold(units)
+    step = _STEP_ROWS * fold
+    rows = tf.shape(x)[0]
+    body_rows = rows // step * step
+
+    def kernel():
+        lanes = tf.reshape(x[:body_rows], [-1, fold * units])
+        sums = _kernel(act.name, eps)(lanes, tf.tile(shift, [fold]))
+        return _Sums(
+            histogram=sums.histogram,
+            flags=tf.reduce_sum(tf.reshape(sums.flags, [spec.n_flags, fold, units]), axis=1),
+            terms=sums.terms,
+            moments=tf.reduce_sum(tf.reshape(sums.moments, [2, fold, units]), axis=1),
+        )
+
+    if x.shape[0] is not None:  # static: skip (and never compile) an empty kernel call
+        main = kernel() if x.shape[0] >= step else _Sums.zeros(spec, units)
+    else:
+        main = tf.cond(body_rows > 0, kernel, lambda: _Sums.zeros(spec, units))
+    rest = _plain_sums(spec, tf.cast(x[body_rows:], tf.float32), shift)
+    total = _Sums(*(a + b for a, b in zip(main, rest)))
+    return tf.cond(
+        tf.reduce_all(tf.math.is_finite(total.moments)),
+        lambda: _assemble_fused(spec, total, rows, shift, units),
+        lambda: _generic(data, act, eps),
+    )
+
+
+_STEP_ROWS = _BLOCK_ROWS * _STEP_BLOCKS
+
+
+class _Sums(collections.namedtuple("_Sums", ["histogram", "flags", "terms", "moments"])):
+    """What the fused pass sums: histogram int32 [bins], flags int32 [n_flags, units]
+    (per-unit counts), terms float64 [n_terms] (totals) and moments float64
+    [2, units] (per-unit sums of d and d*d, d the value minus the unit's first value)."""
+
+    @staticmethod
+    def zeros(spec, units):
+        return _Sums(
+            histogram=tf.zeros([spec.bins], tf.int32),
+            flags=tf.zeros([spec.n_flags, units], tf.int32),
+            terms=tf.zeros([spec.n_terms], tf.float64),
+            moments=tf.zeros([2, units], tf.float64),
+        )
+
+
+def _fold(units):
+    """Rows put side by side so that a narrow layer still fills `_MIN_LANES` lanes."""
+    return max(1, -(-_MIN_LANES // units))
+
+
+def _assemble_fused(spec, total, rows, shift, units):
+    rows64 = tf.cast(rows, tf.float64)
+    n = rows64 * units  # the fused result only stands when every value is finite
+    safe_rows = tf.maximum(rows64, 1.0)
+    if spec.has_high:
+        low, high, out_of_range = total.flags[0], total.flags[1], total.flags[2:]
+    else:
+        low, high, out_of_range = total.flags[0], tf.zeros([units], tf.int32), total.flags[1:]
+    unit_sum, unit_sq = total.moments[0], total.moments[1]
+    mean, std = _combine_moments(
+        tf.fill([units], rows64),
+        tf.cast(shift, tf.float64) + unit_sum / safe_rows,
+        tf.maximum(unit_sq - unit_sum * unit_sum / safe_rows, 0.0),
+        n,
+    )
+    low_total = tf.cast(tf.reduce_sum(low), tf.float64)
+    if spec.n_terms:
+        derivative, phi = total.terms[0] / n, total.terms[1] / n
+    else:  # relu: f'(y) = 1[y > 0], and y <= 0 is the low count
+        derivative, phi = (n - low_total) / n, tf.constant(float("nan"), tf.float64)
+    return _assemble(
+        size=n,
+        n=n,
+        low=low_total,
+        high=tf.cast(tf.reduce_sum(high), tf.float64),
+        unit_saturated=low + high,
+        unit_finite=tf.fill([units], rows),
+        derivative=derivative,
+        phi=phi,
+        mean=mean,
+        std=std,
+        out_of_range=tf.cast(tf.reduce_sum(out_of_range), tf.float64),
+        histogram=total.histogram,
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _spec(activation, eps):
+    return _SPECS[activation](eps)
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(activation, eps):
+    """The XLA-compiled loop for one activation and eps; compiled once per input shape."""
+    return tf.function(
+        functools.partial(_run, _spec(activation, eps)), jit_compile=True, autograph=False
+    )
+
+
+class _Sigmoid:
+    """Per-value terms for sigmoid; `_Tanh` and `_Relu` have the same shape."""
+
+    words = 8  # 64 bins / 8 counters per word
+    bins = 64
+    has_high = True
+    n_flags = 4
+    n_terms = 2
+
+    def __init__(self, eps):
+        self.low = np.float32(0.0 + eps)  # the reference's dtype(act.low + eps)
+        self.high = np.float32(1.0 - eps)
+
+    def bin_index(self, v):
+        t = tf.minimum(tf.floor(tf.clip_by_value(v, 0.0, 1.0) * 64.0), 63.0)
+        return _small_float_to_int(t)
+
+    def flags(self, v):
+        """Counted per unit: saturated low, saturated high, below and above the range."""
+        return [v < self.low, v > self.high, _negative(v), v > 1.0]
+
+    def terms(self, v):
+        """Summed over all values: f'(y) and |y rescaled to [-1, 1]| of the clipped value."""
+        c = tf.clip_by_value(v, 0.0, 1.0)
+        return [c * (1.0 - c), tf.abs(2.0 * c - 1.0)]
+
+
+class _Tanh(_Sigmoid):
+    def __init__(self, eps):
+        self.low = np.float32(-1.0 + eps)
+        self.high = np.float32(1.0 - eps)
+
+    def bin_index(self, v):
+        t = tf.minimum(tf.floor(tf.clip_by_value(v, -1.0, 1.0) * 32.0) + 32.0, 63.0)
+        t = tf.where(_negative(v), tf.minimum(t, 31.0), t)  # below the edge at 0, subnormals too
+        return _small_float_to_int(t)
+
+    def flags(self, v):
+        return [v < self.low, v > self.high, v < -1.0, v > 1.0]
+
+    def terms(self, v):
+        c = tf.clip_by_value(v, -1.0, 1.0)
+        return [(1.0 - c) * (1.0 + c), tf.abs(c)]  # 1 - c^2 without cancellation near |c| = 1
+
+
+class _Relu:
+    words = 4  # 26 bins <= 32 counters
+    bins = 26
+    has_high = False
+    n_flags = 2
+    n_terms = 0
+
+    def __init__(self, eps):
+        del eps  # relu saturation is an exact zero
+
+    def bin_index(self, v):
+        # v in [2**k, 2**(k+1)) has exponent field k + 127 and bin k + 14 (clamped to 1..25);
+        # everything below float32's smallest normal number 2**-126 (bits 0x00800000:
+        # zeros, subnormals, negatives) is bin 0.
+        bits = tf.bitcast(v, tf.int32)
+        octave = tf.clip_by_value(tf.bitwise.right_shift(bits, 23) - 113, 1, 25)
+        return tf.where(bits >= 0x00800000, octave, 0)
+
+    def flags(self, v):
+        return [tf.logical_not(_positive(v)), _negative(v)]  # off (y <= 0), below the range
+
+    def terms(self, v):
+        del v
+        return []  # the derivative is the share of values > 0; phi is undefined
+
+
+_SPECS = {"sigmoid": _Sigmoid, "tanh": _Tanh, "relu": _Relu}
+
+
+def _small_float_to_int(t):
+    """int32 of a float32 integer in [0, 2**23) by its bits (exact, cheaper than a convert)."""
+    return tf.bitwise.bitwise_and(tf.bitcast(t + _FLOAT_EXPONENT_ONE, tf.int32), _MANTISSA)
+
+
+def _negative(x):
+    """x < 0 by the sign bit: true for negative subnormals, false for -0.0 (finite x)."""
+    unsigned, sign = (tf.uint64, 2**63) if x.dtype == tf.float64 else (tf.uint32, 2**31)
+    return tf.bitcast(x, unsigned) > sign
+
+
+def _positive(x):
+    """x > 0 by the sign bit: true for positive subnormals (finite x)."""
+    signed = tf.int64 if x.dtype == tf.float64 else tf.int32
+    return tf.bitcast(x, signed) > 0
+
+
+def _run(spec, x, shift):
+    """The XLA loop over x [rows, lanes] (rows a multiple of 64): `_Sums` per lane."""
+    lanes = x.shape[-1]
+    blocks = tf.reshape(x, [-1, _STEP_BLOCKS, _BLOCK_ROWS, lanes])
+    zeros = (
+        tf.zeros([8 * spec.words, lanes], tf.int32),
+        tf.zeros([spec.n_flags, lanes], tf.float64),
+        tf.zeros([spec.n_terms + 2, lanes], tf.float64),
+    )
+
+    def body(i, counts, flags, sums):
+        c, f, s = _blocks(spec, tf.gather(blocks, i), shift)
+        return i + 1, counts + c, flags + f, sums + s
+
+    _, counts, flags, sums = tf.while_loop(
+        lambda i, *_: i < tf.shape(blocks)[0], body, (tf.constant(0), *zeros), parallel_iterations=1
+    )
+    return _Sums(
+        histogram=tf.reduce_sum(counts, axis=1)[: spec.bins],
+        flags=tf.cast(flags, tf.int32),  # exact: at most `rows` per lane
+        terms=tf.reduce_sum(sums[: spec.n_terms], axis=1),
+        moments=sums[spec.n_terms:],
+    )
+
+
+def _plain_sums(spec, v, shift):
+    """`_Sums` of v [rows, units] float32 with plain TF ops: the same per-value
+    formulas as the loop, for the rows left over after its whole steps."""
+    counted = [tf.reduce_sum(tf.cast(f, tf.int32), axis=0) for f in spec.flags(v)]
+    terms = [tf.reduce_sum(tf.cast(t, tf.float64)) for t in spec.terms(v)]
+    d = tf.cast(v, tf.float64) - tf.cast(shift, tf.float64)
+    return _Sums(
+        histogram=tf.math.bincount(
+            tf.reshape(spec.bin_index(v), [-1]), minlength=spec.bins, maxlength=spec.bins, dtype=tf.int32
+        ),
+        flags=tf.stack(counted),
+        terms=tf.stack(terms) if terms else tf.zeros([0], tf.float64),
+        moments=tf.stack([
+            tf.reduce_sum(d, axis=0),
+            tf.reduce_sum(d * d, axis=0),
+        ]),
+    )
+
+
+def _blocks(spec, blocks, shift):
+    """Per-lane sums of blocks [b, 8, lanes]: class counts int32 [8 * words, lanes],
+    flags float64 [n_flags, lanes], terms then moments float64 [n_terms + 2, lanes]."""
+    v = tf.cast(blocks, tf.float32)
+    t = spec.bin_index(v)
+    word = tf.bitwise.right_shift(t, 3)
+    counter = tf.bitwise.left_shift(1, tf.bitwise.left_shift(tf.bitwise.bitwise_and(t, 7), 2))
+    packed = []
+    for first in range(0, spec.words, 4):  # at most 4 outputs per reduce vectorize well
+        packed += _sum_rows([tf.where(word == w, counter, 0) for w in range(first, first + 4)])
+    packed = tf.stack(packed, axis=1)  # [b, words, lanes], nibbles <= 8
+    even = tf.reduce_sum(tf.bitwise.bitwise_and(packed, _NIBBLES), axis=0)  # bytes <= 8 b
+    odd = tf.reduce_sum(tf.bitwise.bitwise_and(tf.bitwise.right_shift(packed, 4), _NIBBLES), axis=0)
+    counts = []
+    for k in range(4):  # byte k of even/odd holds counter 2k/2k+1 of the word
+        for half in (even, odd):
+            counts.append(tf.bitwise.bitwise_and(tf.bitwise.right_shift(half, 8 * k), 0xFF))
+    counts = tf.reshape(tf.stack(counts, axis=1), [8 * spec.words, -1])  # class = 8 word + counter
+
+    one, zero = tf.constant(1.0), tf.constant(0.0)
+    flags_and_terms = _sum_rows([tf.where(f, one, zero) for f in spec.flags(v)] + spec.terms(v))
+    d = tf.cast(v, tf.float64) - tf.cast(shift, tf.float64)  # exact: float32 values in float64
+    moments = _sum_rows([d, d * d])
+    flags_and_terms = tf.reduce_sum(tf.cast(tf.stack(flags_and_terms, axis=1), tf.float64), axis=0)
+    moments = tf.reduce_sum(tf.stack(moments, axis=1), axis=0)
+    return counts, flags_and_terms[: spec.n_flags], tf.concat([flags_and_terms[spec.n_flags:], moments], 0)
+
+
+_REDUCERS = {}
+
+
+def _sum_rows(tensors):
+    """Sums each [b, rows, lanes] tensor over rows in one shared XLA reduce."""
+    from tensorflow.compiler.tf2xla.python import xla  # pylint: disable=g-import-not-at-top
+
+    dtypes = tuple(t.dtype for t in tensors)
+    if dtypes not in _REDUCERS:
+
+        @tf.function(autograph=False)
+        def add(*pairs):
+            half = len(pairs) // 2
+            return tuple(a + b for a, b in zip(pairs[:half], pairs[half:]))
+
+        _REDUCERS[dtypes] = add.get_concrete_function(*[tf.TensorSpec([], d) for d in dtypes * 2])
+    return xla.variadic_reduce(
+        tensors, [tf.zeros([], d) for d in dtypes], [1], _REDUCERS[dtypes]
+    )
+
+
+# -- generic path -------------------------------------------------------------
+
+
+def _generic(data, act, eps):
+    """The reference's computation with TF ops: any dtype, device and value."""
     dtype = tf.float64 if data.dtype == tf.float64 else tf.float32
+    np_dtype = dtype.as_numpy_dtype
     units = data.shape[-1]
     x = tf.reshape(tf.cast(data, dtype), [-1, units])
-    low_value = tf.constant(act.low, dtype)
-    high_value = tf.constant(act.high, dtype)
-
     finite = tf.math.is_finite(x)
+    zero = tf.zeros_like(x)
+    finite_x = tf.where(finite, x, zero)
+    below = _negative(x) if act.low == 0 else x < act.low
     if act.name == "relu":
-        low = tf.logical_and(finite, x <= 0)
+        low = tf.logical_and(finite, tf.logical_not(_positive(x)))
         high = tf.zeros_like(finite)
     else:
-        low = tf.logical_and(finite, x < tf.constant(act.low + eps, dtype))
-        high = tf.logical_and(finite, x > tf.constant(act.high - eps, dtype))
-    out_of_range = tf.logical_and(finite, tf.logical_or(x < low_value, x > high_value))
+        low = tf.logical_and(finite, x < np_dtype(act.low + eps))
+        high = tf.logical_and(finite, x > np_dtype(act.high - eps))
+    out_of_range = tf.logical_and(finite, tf.logical_or(below, x > act.high))
 
     def count(mask, axis=None):
         return tf.reduce_sum(tf.cast(mask, tf.int32), axis=axis)
@@ -55,72 +445,90 @@ def compute(data, act, eps):
     unit_finite = count(finite, 0)
     unit_saturated = count(tf.logical_or(low, high), 0)
     n = tf.cast(tf.reduce_sum(unit_finite), tf.float64)
-    size = tf.cast(tf.size(x), tf.float64)
 
-    zero = tf.zeros_like(x)
-    finite_x = tf.where(finite, x, zero)
-    clipped = tf.clip_by_value(finite_x, low_value, high_value)
+    bins = len(act.edges) - 1
+    edges = tf.constant(np.asarray(act.edges[1:-1], np_dtype)[np.newaxis, :])
+    flat = tf.reshape(x, [-1])
+    bucket = tf.searchsorted(edges, flat[tf.newaxis], side="right", out_type=tf.int32)[0]
+    if 0.0 in act.edges[1:-1]:  # a negative subnormal compares as 0 here, but lies below that edge
+        below_zero = act.edges[1:-1].index(0.0)
+        bucket = tf.where(_negative(flat), tf.minimum(bucket, below_zero), bucket)
+    bucket = tf.where(tf.reshape(finite, [-1]), bucket, bins)  # non-finite: a dropped extra bin
+    histogram = tf.math.bincount(bucket, minlength=bins + 1, maxlength=bins + 1, dtype=tf.int32)[:bins]
+
+    wide = tf.cast(finite_x, tf.float64)
+    clipped = tf.clip_by_value(wide, act.low, act.high)
     if act.name == "sigmoid":
-        derivative = clipped * (1 - clipped)
+        derivative = clipped * (1.0 - clipped)
     elif act.name == "tanh":
-        derivative = 1 - clipped * clipped
+        derivative = 1.0 - clipped * clipped
     else:
-        derivative = tf.cast(clipped > 0, dtype)
-    derivative_sum = _sum64(tf.where(finite, derivative, zero))
+        derivative = tf.cast(_positive(finite_x), tf.float64)
+    derivative = tf.reduce_sum(tf.where(finite, derivative, 0.0)) / n
     if act.name == "relu":
         phi = tf.constant(float("nan"), tf.float64)
     else:
-        rescaled = 2 * (clipped - low_value) / (high_value - low_value) - 1
-        phi = _sum64(tf.where(finite, tf.abs(rescaled), zero)) / n
+        rescaled = 2.0 * (clipped - act.low) / (act.high - act.low) - 1.0
+        phi = tf.reduce_sum(tf.where(finite, tf.abs(rescaled), 0.0)) / n
+    mean = tf.reduce_sum(wide) / n  # two passes in float64, like np.std
+    deviation = tf.where(finite, wide - mean, 0.0)
+    std = tf.sqrt(tf.reduce_sum(deviation * deviation) / n)
+    return _assemble(
+        size=tf.cast(tf.size(x), tf.float64),
+        n=n,
+        low=tf.cast(count(low), tf.float64),
+        high=tf.cast(count(high), tf.float64),
+        unit_saturated=unit_saturated,
+        unit_finite=unit_finite,
+        derivative=derivative,
+        phi=phi,
+        mean=mean,
+        std=std,
+        out_of_range=tf.cast(count(out_of_range), tf.float64),
+        histogram=histogram,
+    )
 
-    mean, std = _moments(x, finite, unit_finite, n)
-    bins = len(act.edges) - 1
-    bucket = tf.raw_ops.Bucketize(input=x, boundaries=list(act.edges[1:-1]))
-    bucket = tf.where(finite, bucket, bins)  # non-finite: a dropped extra bin
-    histogram = tf.math.bincount(
-        tf.reshape(bucket, [-1]), minlength=bins + 1, maxlength=bins + 1, dtype=tf.int32
-    )[:bins]
 
-    stuck = count(tf.logical_and(unit_finite > 0, unit_saturated == unit_finite))
+# -- shared -------------------------------------------------------------------
+
+
+def _assemble(size, n, low, high, unit_saturated, unit_finite, derivative, phi, mean, std,
+              out_of_range, histogram):
+    """The layer vector (`metadata.STATS_FIELDS`, then the histogram) and the units vector."""
+    stuck = tf.reduce_sum(
+        tf.cast(tf.logical_and(unit_finite > 0, unit_saturated == unit_finite), tf.int32)
+    )
+    nan = tf.constant(float("nan"), tf.float64)
+    empty = tf.equal(n, 0.0)
+
+    def share(value):  # NaN without finite values, like the reference
+        return tf.where(empty, nan, value / tf.maximum(n, 1.0))
+
     fields = {
         "count": size,
         "nonfinite": size - n,
-        "saturatedLow": tf.cast(count(low), tf.float64) / n,
-        "saturatedHigh": tf.cast(count(high), tf.float64) / n,
+        "saturatedLow": share(low),
+        "saturatedHigh": share(high),
         "stuckUnits": tf.cast(stuck, tf.float64),
-        "meanDerivative": derivative_sum / n,
-        "phi": phi,
-        "mean": mean,
-        "std": std,
-        "outOfRange": tf.cast(count(out_of_range), tf.float64) / n,
+        "meanDerivative": tf.where(empty, nan, derivative),
+        "phi": tf.where(empty, nan, phi),
+        "mean": tf.where(empty, nan, mean),
+        "std": tf.where(empty, nan, std),
+        "outOfRange": share(out_of_range),
     }
     layer = tf.concat(
-        [tf.stack([fields[name] for name in metadata.STATS_FIELDS]),
-         tf.cast(histogram, tf.float64)],
+        [tf.stack([fields[name] for name in metadata.STATS_FIELDS]), tf.cast(histogram, tf.float64)],
         axis=0,
     )
     return layer, _quantize_units(unit_saturated, unit_finite)
 
 
-def _sum64(values):
-    """Sums per unit in the compute dtype, then in float64."""
-    return tf.reduce_sum(tf.cast(tf.reduce_sum(values, axis=0), tf.float64))
-
-
-def _moments(x, finite, unit_finite, n):
-    """Mean and population std of the finite values (NaN when there are none)."""
-    shift = tf.where(finite[:1], x[:1], tf.zeros_like(x[:1]))  # [1, units]
-    d = tf.where(finite, x - shift, tf.zeros_like(x))
-    unit_n = tf.cast(unit_finite, tf.float64)
-    unit_sum = tf.cast(tf.reduce_sum(d, axis=0), tf.float64)
-    unit_sq = tf.cast(tf.reduce_sum(d * d, axis=0), tf.float64)
-    safe_n = tf.maximum(unit_n, 1.0)
-    unit_mean = tf.cast(shift[0], tf.float64) + unit_sum / safe_n
-    unit_m2 = tf.maximum(unit_sq - unit_sum * unit_sum / safe_n, 0.0)
-    mean = tf.reduce_sum(unit_n * unit_mean) / n
+def _combine_moments(unit_n, unit_mean, unit_m2, n):
+    """Mean and population std from per-unit counts, means and squared deviations (Chan et al.)."""
+    mean = tf.reduce_sum(unit_n * unit_mean) / tf.maximum(n, 1.0)
     spread = tf.where(unit_n > 0, unit_mean - mean, tf.zeros_like(unit_mean))
     m2 = tf.reduce_sum(unit_m2) + tf.reduce_sum(unit_n * spread * spread)
-    return mean, tf.sqrt(m2 / n)
+    return mean, tf.sqrt(m2 / tf.maximum(n, 1.0))
 
 
 def _quantize_units(unit_saturated, unit_finite):
@@ -132,3 +540,4 @@ def _quantize_units(unit_saturated, unit_finite):
     partial = tf.logical_and(share > 0, share < 1)
     q = tf.where(partial, tf.clip_by_value(q, 1.0, scale - 1.0), q)
     return tf.cast(q, tf.uint8)
+

@@ -29,15 +29,19 @@ def column_max(values, starts):
 def column_argmax(values, starts):
     """Index of the largest value in each column of a 1-D series (first on ties).
 
-    A column of only NaN points at its first index.
+    NaN counts as -inf, so a column of only NaN points at its first index.
+    Vectorized: the column maxima by `reduceat`, then the first index per
+    column that reaches its maximum.
     """
     values = np.asarray(values, np.float64)
-    ends = np.append(starts[1:], len(values))
-    picks = np.empty(len(starts), np.int64)
-    for i, (start, end) in enumerate(zip(starts, ends)):
-        window = values[start:end]
-        picks[i] = start if np.all(np.isnan(window)) else start + int(np.nanargmax(window))
-    return picks
+    starts = np.asarray(starts, np.int64)
+    if len(starts) == len(values):  # one point per column
+        return np.arange(len(values), dtype=np.int64)
+    filled = np.where(np.isnan(values), -np.inf, values)
+    column = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    hits = np.flatnonzero(filled == np.maximum.reduceat(filled, starts)[column])
+    _, first = np.unique(column[hits], return_index=True)
+    return hits[first]
 
 
 def _any_neginf(values, starts):

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # read_tensors needs an int; 0 in --samples_per_plugin means "keep all".
 _ALL_POINTS = 2**31 - 1
+# Distinct plugin contents remembered (one per tag; cleared when exceeded).
+_MAX_PARSED = 100000
 
 Layer = collections.namedtuple(
     "Layer",
@@ -39,12 +41,30 @@ class Reader:
         self._provider = data_provider
         self._downsample = downsample or _ALL_POINTS
         self._cache = {}
+        self._parsed = {}  # plugin content bytes -> ("ok", dict) or ("error", message)
         self._lock = threading.Lock()
         self._warned = set()
 
     def layers(self, ctx, experiment_id, run=None):
         """Returns {run: [Layer, ...]} in network order; `run` limits it to one run."""
         run_tag_filter = provider.RunTagFilter(runs=[run]) if run is not None else None
+        return self._list(ctx, experiment_id, run_tag_filter)
+
+    def layer(self, ctx, experiment_id, run, tag):
+        """The `Layer` of one tag, or None.
+
+        Lists only the tag and its companions as the writers name them (`tag +
+        UNITS_SUFFIX`, `tag + SIGNALS_SUFFIX`): the Python data provider scans
+        every point of every listed series to find its last step, so listing
+        three series instead of the whole run is what makes a layer request cheap.
+        """
+        tags = [tag, tag + metadata.UNITS_SUFFIX, tag + metadata.SIGNALS_SUFFIX]
+        for layer in self._list(ctx, experiment_id, provider.RunTagFilter(runs=[run], tags=tags)).get(run, ()):
+            if layer.tag == tag:
+                return layer
+        return None
+
+    def _list(self, ctx, experiment_id, run_tag_filter):
         listing = self._provider.list_tensors(
             ctx,
             experiment_id=experiment_id,
@@ -53,10 +73,30 @@ class Reader:
         )
         result = {}
         for run_name, tags in listing.items():
-            layers = _group_layers(run_name, tags, self._warn_once)
+            layers = _group_layers(run_name, tags, self._warn_once, self._parse)
             if layers:
                 result[run_name] = layers
         return result
+
+    def _parse(self, content):
+        """`metadata.parse_plugin_metadata`, memoized: the same few contents come back on every listing."""
+        key = bytes(content) if isinstance(content, (bytes, bytearray)) else None
+        with self._lock:
+            known = self._parsed.get(key) if key is not None else None
+        if known is None:
+            try:
+                known = ("ok", metadata.parse_plugin_metadata(content))
+            except (TypeError, ValueError) as e:
+                known = ("error", str(e))
+            if key is not None:
+                with self._lock:
+                    if len(self._parsed) >= _MAX_PARSED:
+                        self._parsed.clear()
+                    self._parsed[key] = known
+        if known[0] == "error":
+            raise ValueError(known[1])
+        return known[1]
+
 
     def series(self, ctx, experiment_id, run, tag, stamp, width):
         """Returns the decoded `Series` of one tag, or None if it cannot be read.
@@ -68,7 +108,7 @@ class Reader:
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and cached[0] == stamp:
-            return cached[1]
+            return cached[1]  # may be None: a series known to be unreadable
         data = self._provider.read_tensors(
             ctx,
             experiment_id=experiment_id,
@@ -105,12 +145,12 @@ class Reader:
         logger.warning(message)
 
 
-def _group_layers(run, tags, warn_once):
+def _group_layers(run, tags, warn_once, parse=metadata.parse_plugin_metadata):
     """Joins the layer, units and signals series of one run into `Layer`s."""
     parsed = {}
     for tag, series in tags.items():
         try:
-            parsed[tag] = (metadata.parse_plugin_metadata(series.plugin_content), series)
+            parsed[tag] = (parse(series.plugin_content), series)
         except (TypeError, ValueError) as e:
             warn_once((run, tag), "skipping saturation series %r of run %r: %s" % (tag, run, e))
     companions = {}

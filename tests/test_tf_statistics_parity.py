@@ -1,0 +1,245 @@
+"""The TF op computes the numbers of the numpy reference, on every row of its edge-case table.
+
+One table of data runs through `statistics.compute` (numpy) and through the TF
+op: the public path eagerly and inside `tf.function`, and each of its two
+implementations (the fused XLA pass and the generic one) eagerly. Counts,
+histogram, per-unit shares and saturated fractions must be equal; the float
+moments, derivative and phi within 1e-6 relative (or 1e-9 absolute).
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from tensorboard.backend.event_processing import event_file_loader  # noqa: E402
+from tensorboard.util import tensor_util  # noqa: E402
+
+from tensorboard_plugin_saturation import _tf_statistics, activations, metadata, statistics, summary  # noqa: E402
+
+EXACT_FIELDS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "outOfRange")
+CLOSE_FIELDS = ("meanDerivative", "phi", "mean", "std")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+F32 = np.float32
+
+
+def _in_range(rng, shape, act):
+    """Realistic outputs of `act` (some of them saturated)."""
+    pre = rng.standard_normal(shape) * 3.0
+    if act == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-pre))
+    if act == "tanh":
+        return np.tanh(pre)
+    return np.where(pre > 0.5, pre, 0.0)
+
+
+def _middle(act):
+    return {"sigmoid": 0.3, "tanh": -0.3, "relu": 0.7}[act]
+
+
+def _asymptotes(act):
+    a = activations.get(act)
+    return (a.low, a.high) if act != "relu" else (0.0, 0.0)
+
+
+def _edges(act):
+    """Every interior bin edge and its float32 neighbours on both sides."""
+    edges = np.asarray(activations.get(act).edges[1:-1], F32)
+    return np.stack([np.nextafter(edges, F32(-np.inf)), edges, np.nextafter(edges, F32(np.inf))], 1)
+
+
+def _thresholds(act, eps=0.01):
+    """The eps thresholds and the range bounds, as rounded by the reference, with neighbours."""
+    a = activations.get(act)
+    points = [F32(a.low + eps), F32(a.high - eps), F32(a.low)] if act != "relu" else [F32(0.0)]
+    if act != "relu":
+        points.append(F32(a.high))
+    points = np.asarray(points, F32)
+    return np.stack([np.nextafter(points, F32(-np.inf)), points, np.nextafter(points, F32(np.inf))], 1)
+
+
+def _case(name, act):
+    rng = np.random.default_rng(sum(map(ord, name + act)))
+    low, high = _asymptotes(act)
+    if name == "constant":
+        return np.full((20, 3), _middle(act), F32)
+    if name == "all_saturated":
+        return np.array([[low, high], [low, high]], F32) if act != "relu" else np.zeros((2, 2), F32)
+    if name == "half_saturated":
+        return np.array([[low, _middle(act)], [_middle(act), high if act != "relu" else 0.0]], F32)
+    if name == "nan_and_inf":
+        return np.array([[np.nan, _middle(act), np.inf], [-np.inf, high, _middle(act)]], F32)
+    if name == "only_nonfinite":
+        return np.array([[np.nan, np.inf], [-np.inf, np.nan]], F32)
+    if name == "one_sample":
+        return np.array([low, _middle(act), high], F32)
+    if name == "conv_nhwc":
+        return _in_range(rng, (2, 5, 5, 3), act).astype(F32)
+    if name == "large_values":  # squares overflow float32; no cancellation (any summation order agrees)
+        return np.array([[1e30, 3e38, 2e30], [1e20, 5e37, 7e35], [-4e25, 2e38, 1e-30]], F32)
+    if name == "out_of_range":
+        return np.array([[-3.0, 0.5, 4.0, _middle(act)]], F32)
+    if name == "on_bin_edges":
+        return _edges(act)
+    if name == "on_eps_thresholds":
+        return _thresholds(act)
+    if name == "subnormals":
+        tiny = np.finfo(F32).tiny
+        return np.array([[tiny / 4, -tiny / 4, -0.0, 0.0, tiny]], F32)
+    if name == "empty":
+        return np.zeros((0, 4), F32)
+    if name == "float64":
+        near = 0.01 if act != "tanh" else -0.99
+        return np.array([[near + 1e-12, near - 1e-12], [0.5, 1e-300]], np.float64)
+    if name == "float16":
+        return _in_range(rng, (30, 4), act).astype(np.float16)
+    if name == "int32":
+        return rng.integers(-2, 3, (10, 3)).astype(np.int32)
+    if name == "uint8":
+        return rng.integers(0, 3, (10, 3)).astype(np.uint8)
+    if name == "whole_steps":  # 256 rows: four steps of the fused loop and no remainder
+        return _in_range(rng, (256, 300), act).astype(F32)
+    if name == "steps_and_remainder":
+        return _in_range(rng, (200, 300), act).astype(F32)
+    if name == "narrow_folded":  # 5 units: 52 rows side by side per lane, plus a remainder
+        return _in_range(rng, (7000, 5), act).astype(F32)
+    if name == "nan_in_the_loop":
+        data = _in_range(rng, (128, 256), act).astype(F32)
+        data[70, 3] = np.nan
+        return data
+    raise KeyError(name)
+
+
+CASES = (
+    "constant", "all_saturated", "half_saturated", "nan_and_inf", "only_nonfinite", "one_sample",
+    "conv_nhwc", "large_values", "out_of_range", "on_bin_edges", "on_eps_thresholds", "subnormals",
+    "empty", "float64", "float16", "int32", "uint8", "whole_steps", "steps_and_remainder",
+    "narrow_folded", "nan_in_the_loop",
+)
+PATHS = ("auto-eager", "auto-function", "fused-eager", "generic-eager")
+
+
+def _tf_stats(data, act, path):
+    implementation, mode = path.split("-")
+    fn = lambda d: _tf_statistics.compute(d, activations.get(act), 0.01, implementation)
+    if mode == "function":
+        fn = tf.function(fn)
+    layer, units = fn(tf.constant(data))
+    return layer.numpy(), units.numpy()
+
+
+def assert_same_statistics(layer, units, expected):
+    """`layer`/`units` equal the reference `expected` under the parity rules."""
+    fields = len(metadata.STATS_FIELDS)
+    assert layer.dtype == np.float64 and units.dtype == np.uint8
+    np.testing.assert_array_equal(layer[fields:], expected.layer[fields:], err_msg="histogram")
+    np.testing.assert_array_equal(units, expected.units, err_msg="units")
+    for name in EXACT_FIELDS:
+        got, want = statistics.field(layer, name), statistics.field(expected.layer, name)
+        assert got == want or (np.isnan(got) and np.isnan(want)), (name, got, want)
+    for name in CLOSE_FIELDS:
+        got, want = statistics.field(layer, name), statistics.field(expected.layer, name)
+        if np.isnan(want):
+            assert np.isnan(got), (name, got)
+        else:
+            assert abs(got - want) <= max(1e-9, 1e-6 * abs(want)), (name, got, want)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_tf_op_matches_the_numpy_reference(case, act, path):
+    data = _case(case, act)
+    layer, units = _tf_stats(data, act, path)
+    assert_same_statistics(layer, units, statistics.compute(data, act, 0.01))
+
+
+def test_hand_computed_sigmoid_row():
+    y = np.array([[0.005, 0.5, 0.995]], F32)
+    layer, units = _tf_stats(y, "sigmoid", "auto-function")
+    s = {name: statistics.field(layer, name) for name in metadata.STATS_FIELDS}
+    assert s["count"] == 3 and s["nonfinite"] == 0 and s["outOfRange"] == 0
+    assert s["saturatedLow"] == 1 / 3 and s["saturatedHigh"] == 1 / 3
+    assert s["stuckUnits"] == 2 and units.tolist() == [255, 0, 255]
+    # y(1 - y) = 0.004975, 0.25, 0.004975 and |2y - 1| = 0.99, 0, 0.99, with y rounded to float32.
+    assert s["meanDerivative"] == pytest.approx(0.086649998389557, rel=1e-6)
+    assert s["phi"] == pytest.approx(0.6600000032534202, rel=1e-6)
+    assert s["mean"] == pytest.approx(0.5000000015522043, rel=1e-6)
+    assert s["std"] == pytest.approx(0.40416580955152925, rel=1e-6)  # sqrt(2 * 0.495**2 / 3)
+    assert np.flatnonzero(layer[len(metadata.STATS_FIELDS):]).tolist() == [0, 32, 63]
+
+
+def test_hand_computed_tanh_row():
+    y = np.array([[-0.995, -0.98, 0.0, 0.98, 0.995]], F32)
+    layer, units = _tf_stats(y, "tanh", "auto-function")
+    assert statistics.field(layer, "saturatedLow") == 0.2 and statistics.field(layer, "saturatedHigh") == 0.2
+    assert units.tolist() == [255, 0, 0, 0, 255]
+    assert statistics.field(layer, "phi") == pytest.approx(0.79, rel=1e-6)  # mean |y|
+    assert statistics.field(layer, "meanDerivative") == pytest.approx(
+        (2 * (1 - 0.995**2) + 2 * (1 - 0.98**2) + 1) / 5, rel=1e-6
+    )
+    histogram = layer[len(metadata.STATS_FIELDS):]
+    # bin = floor(32 y) + 32: -0.995 and -0.98 fall in [-1, -0.96875), 0 in [0, 1/32), 0.98 and 0.995 in the last.
+    assert histogram[0] == 2 and histogram[32] == 1 and histogram[63] == 2 and histogram.sum() == 5
+
+
+def test_hand_computed_relu_rows():
+    y = np.array([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]], F32)
+    layer, units = _tf_stats(y, "relu", "auto-function")
+    assert statistics.field(layer, "saturatedLow") == 0.5 and statistics.field(layer, "saturatedHigh") == 0
+    assert units.tolist() == [255, 0, 128] and statistics.field(layer, "stuckUnits") == 1
+    assert statistics.field(layer, "meanDerivative") == 0.5 and np.isnan(statistics.field(layer, "phi"))
+    histogram = layer[len(metadata.STATS_FIELDS):]
+    # bin 0: y < 2**-126 (the zeros); [1, 2) is bin 14, [2, 4) bin 15.
+    assert histogram[0] == 3 and histogram[14] == 1 and histogram[15] == 2 and histogram.sum() == 6
+
+
+@pytest.mark.parametrize("mode", ["eager", "function"])
+def test_saturation_writes_the_tensors_of_saturation_pb(tmp_path, mode):
+    data = _in_range(np.random.default_rng(7), (70, 6), "tanh").astype(F32)
+    writer = tf.summary.create_file_writer(str(tmp_path))
+
+    def log():
+        with writer.as_default():
+            return summary.saturation("hidden", data, step=3, description="d", activation="tanh", layer_index=1)
+
+    assert bool((tf.function(log) if mode == "function" else log)())
+    writer.close()
+    written = {}
+    for path in sorted(tmp_path.iterdir()):
+        for event in event_file_loader.EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                written[value.tag] = (event.step, value)
+    expected = {v.tag: v for v in summary.saturation_pb("hidden", data, "d", activation="tanh", layer_index=1).value}
+    assert sorted(written) == sorted(expected) == ["hidden", "hidden/units"]
+    for tag, (step, value) in written.items():
+        assert step == 3
+        assert value.metadata.plugin_data.plugin_name == metadata.PLUGIN_NAME
+        assert metadata.parse_plugin_metadata(value.metadata.plugin_data.content) == metadata.parse_plugin_metadata(
+            expected[tag].metadata.plugin_data.content
+        )
+        assert value.metadata.summary_description == expected[tag].metadata.summary_description
+    layer = tensor_util.make_ndarray(written["hidden"][1].tensor)
+    units = tensor_util.make_ndarray(written["hidden/units"][1].tensor)
+    assert_same_statistics(layer, units, statistics.compute(data, "tanh", 0.01))
+
+
+def test_auto_path_uses_the_fused_pass_on_cpu_float32_only():
+    assert _tf_statistics.fused_applies(tf.constant([[0.5]], tf.float32))
+    assert _tf_statistics.fused_applies(tf.constant([[1]], tf.int64))
+    assert not _tf_statistics.fused_applies(tf.constant([[0.5]], tf.float64))
+
+
+def test_unknown_implementation_is_rejected():
+    with pytest.raises(ValueError, match=r"implementation must be 'auto', 'fused' or 'generic'; got 'fast'"):
+        _tf_statistics.compute(tf.constant([[0.5]]), activations.get("sigmoid"), 0.01, "fast")
+
+
+@pytest.mark.skipif(os.environ.get("SATURATION_SLOW_TESTS") != "1", reason="set SATURATION_SLOW_TESTS=1")
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_large_layer_matches_the_reference(act):
+    data = _in_range(np.random.default_rng(11), (2048, 2048), act).astype(F32)
+    layer, units = _tf_stats(data, act, "auto-function")
+    assert_same_statistics(layer, units, statistics.compute(data, act, 0.01))
