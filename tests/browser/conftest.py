@@ -18,17 +18,9 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from tensorboard_plugin_saturation import summary
 from tests import logs
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.tensorboard_process import get_json, serve, wait_for
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOT_MARGIN_CSS = 12
 DOCS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs")
