@@ -566,31 +566,10 @@ def read_run(reader, ctx, experiment_id, run):
         result.append(
             layer_series(
                 layer.tag, layer.activation, layer.units, steps, stats,
-                _read_signals(reader, ctx, experiment_id, run, layer, steps),
+                reader.signals_at(ctx, experiment_id, run, layer, steps),
             )
         )
     return result
-
-
-def _read_signals(reader, ctx, experiment_id, run, layer, steps):
-    """The layer's signals aligned with `steps` (NaN where missing), or None."""
-    if layer.signals_tag is None:
-        return None
-    series = reader.series(
-        ctx, experiment_id, run, layer.signals_tag, layer.stamp, len(layer.signals_fields)
-    )
-    if series is None or not len(series.steps):
-        return None
-    signal_steps, rows = np.unique(series.steps, return_index=True)
-    index = np.searchsorted(signal_steps, steps)
-    clipped = np.minimum(index, len(signal_steps) - 1)
-    found = (index < len(signal_steps)) & (signal_steps[clipped] == steps)
-    signals = {}
-    for column, name in enumerate(layer.signals_fields):
-        aligned = np.full(len(steps), np.nan)
-        aligned[found] = series.values[rows[clipped[found]], column]
-        signals[name] = aligned
-    return signals
 
 
 def diagnose_run(reader, ctx, experiment_id, run):

@@ -141,7 +141,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         return _json(request, self.layer_impl(ctx, eid, run, tag, max_steps))
 
     def layer_impl(self, ctx, experiment_id, run, tag, max_steps):
-        layer = self._reader.layer(ctx, experiment_id, run, tag) or self._find_layer(ctx, experiment_id, run, tag)
+        layer = self._find_layer(ctx, experiment_id, run, tag)
         series = self._layer_series(ctx, experiment_id, run, layer)
         if series is None:
             raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
@@ -163,27 +163,10 @@ class SaturationPlugin(base_plugin.TBPlugin):
         }
         for name in metadata.STATS_FIELDS:
             result[name] = _floats(statistics.field(values, name), 6)
-        result["signals"] = self._signals(ctx, experiment_id, run, layer, series.steps[picks])
-        return result
-
-    def _signals(self, ctx, experiment_id, run, layer, steps):
-        """The callback's extra signals at `steps` (null where not logged), or None."""
-        if layer.signals_tag is None:
-            return None
-        signals = self._reader.series(
-            ctx, experiment_id, run, layer.signals_tag, layer.stamp, len(layer.signals_fields)
-        )
-        if signals is None:
-            return None
-        index = np.searchsorted(signals.steps, steps)
-        found = (index < len(signals.steps)) & (
-            signals.steps[np.minimum(index, len(signals.steps) - 1)] == steps
-        ) if len(signals.steps) else np.zeros(len(steps), bool)
-        result = {}
-        for column, name in enumerate(layer.signals_fields):
-            row = np.full(len(steps), np.nan)
-            row[found] = signals.values[index[found], column]
-            result[name] = _floats(row, 6)
+        signals = self._reader.signals_at(ctx, experiment_id, run, layer, series.steps[picks])
+        result["signals"] = None if signals is None else {
+            name: _floats(aligned, 6) for name, aligned in signals.items()
+        }
         return result
 
     # -- units --------------------------------------------------------------
@@ -198,7 +181,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         return _json(request, self.units_impl(ctx, eid, run, tag, max_steps, max_units))
 
     def units_impl(self, ctx, experiment_id, run, tag, max_steps, max_units):
-        layer = self._reader.layer(ctx, experiment_id, run, tag) or self._find_layer(ctx, experiment_id, run, tag)
+        layer = self._find_layer(ctx, experiment_id, run, tag)
         if layer.units_tag is None:
             raise errors.NotFoundError("tag %r of run %r has no per-unit data" % (tag, run))
         series = self._reader.series(
@@ -263,6 +246,10 @@ class SaturationPlugin(base_plugin.TBPlugin):
         return layers
 
     def _find_layer(self, ctx, experiment_id, run, tag):
+        """The `Layer` of `tag`; lists the whole run only to tell which name is unknown."""
+        layer = self._reader.layer(ctx, experiment_id, run, tag)
+        if layer is not None:
+            return layer
         for layer in self._run_layers(ctx, experiment_id, run):
             if layer.tag == tag:
                 return layer

@@ -122,6 +122,31 @@ class Reader:
             self._cache[key] = (stamp, series)
         return series
 
+    def signals_at(self, ctx, experiment_id, run, layer, steps):
+        """The layer's callback signals at `steps`: {field: float64 [len(steps)]}.
+
+        NaN where a step has no signals; None when the layer has no readable
+        signals series. Of repeated steps, the first point counts.
+        """
+        if layer.signals_tag is None:
+            return None
+        series = self.series(
+            ctx, experiment_id, run, layer.signals_tag, layer.stamp, len(layer.signals_fields)
+        )
+        if series is None or not len(series.steps):
+            return None
+        steps = np.asarray(steps)
+        signal_steps, rows = np.unique(series.steps, return_index=True)
+        index = np.searchsorted(signal_steps, steps)
+        clipped = np.minimum(index, len(signal_steps) - 1)
+        found = (index < len(signal_steps)) & (signal_steps[clipped] == steps)
+        signals = {}
+        for column, name in enumerate(layer.signals_fields):
+            aligned = np.full(len(steps), np.nan)
+            aligned[found] = series.values[rows[clipped[found]], column]
+            signals[name] = aligned
+        return signals
+
     def _decode(self, run, tag, points, width):
         steps = np.fromiter((p.step for p in points), np.int64, len(points))
         wall_times = np.fromiter((p.wall_time for p in points), np.float64, len(points))

@@ -165,3 +165,26 @@ def test_other_methods_get_405_with_allow(client, route, method):
 )
 def test_oversized_malformed_and_unknown_parameters_never_give_500(client, path, status):
     assert client.get(ROOT + path).status_code == status
+
+
+def test_layer_gives_the_callback_signals_per_step_and_null_where_missing(tmp_path):
+    from tests.test_diagnosis_route import signals_value
+
+    events = []
+    for step, row in [(0, [0.9, 3.0, 1.0, 0.0625, float("nan"), 0.001]), (10, None), (20, [1.1, 4.0, 0.9, 0.0625, 0.05, 0.0005])]:
+        pb = summary.saturation_pb("hidden", np.float32(SIGMOID[step]))
+        if row is not None:
+            pb.value.append(signals_value("hidden", row))
+        events.append((step, pb))
+    write_events(str(tmp_path), "run", events)
+    client, _ = make_client(str(tmp_path))
+    body = client.get(ROOT + "/layer?run=run&tag=hidden").get_json()
+    assert body["steps"] == [0, 10, 20]
+    assert body["signals"] == {
+        "inputStd": [0.9, None, 1.1],
+        "inputMaxAbs": [3.0, None, 4.0],
+        "kernelStd": [1.0, None, 0.9],
+        "glorotStd": [0.0625, None, 0.0625],
+        "updateRatio": [None, None, 0.05],
+        "learningRate": [0.001, None, 0.0005],
+    }
