@@ -5,37 +5,44 @@ leaves the device. Two implementations compute the same numbers; a parity
 test pins both to the numpy reference on every row of its edge-case table:
 
 * `_fused`, the CPU path: one XLA-compiled pass over the data that keeps
-  every intermediate in cache. It reads each value once and does, per value,
-  a few dozen vector instructions and no memory writes.
+  every intermediate in cache. It reads each value from memory once and does,
+  per value, a few vector instructions and no memory writes.
 * `_generic`, plain TF ops that mirror `statistics.py` line by line: used on
-  accelerators, for float64 data, and whenever the data holds NaN or Inf.
+  accelerators, for float64 data, and whenever the data holds NaN or Inf (or,
+  for sigmoid and tanh, a value outside the activation's range).
 
 The tricks of `_fused`, all exact:
 
-1. The bin index is arithmetic. Sigmoid and tanh have 64 equal bins with
-   dyadic edges: bin = min(floor(64 * c), 63) for sigmoid (c the value clipped
-   to the range), min(floor(32 * c) + 32, 63) for tanh. Scaling by a power of
-   two is exact in binary floating point, so this is the reference's
-   `searchsorted(edges, v, side="right")` on every value, edges included. ReLU
-   bins are octaves, so the bin is the float's exponent field (a bitcast).
+1. The bin index is arithmetic. Sigmoid and tanh have 32 equal bins with
+   dyadic edges: bin = min(floor(32 * v), 31) for sigmoid, min(floor(16 * v)
+   + 16, 31) for tanh. Scaling by a power of two is exact in binary floating
+   point, so this is the reference's `searchsorted(edges, v, side="right")` on
+   every value, edges included. ReLU bins are octaves, so the bin is the
+   float's exponent field (a bitcast).
 2. Counting without a scatter. SIMD hardware cannot scatter, so each value
    adds `1 << 4 * (bin % 8)` to word `bin // 8` of its unit, and every word
-   takes a vector compare-and-add: 8 int32 words hold 64 4-bit counters.
+   takes a vector compare-and-add: 4 int32 words hold 32 4-bit counters.
    Blocks of 8 rows are summed (a counter reaches at most 8), then the nibbles
-   are widened to bytes and summed over 8 blocks (at most 64 < 256), then
-   unpacked to int32.
+   are widened to bytes, summed over the 8 blocks of a loop step (at most 64)
+   and widened to 16-bit fields, which carry up to 1023 steps before an outer
+   loop adds them to the histogram.
 3. Reductions over 8 rows with XLA's variadic reduce: a reduced axis of 8 is
-   fully unrolled, so the code is vectorized across units, and several sums
-   share one pass. Counts are exact; f'(y) and |y| terms are non-negative
-   float32 sums of 8 (within 8 ulp), then float64; the moments are taken
-   around each unit's first value in float64, where the differences of
-   float32 values are exact, so a mean near 0 keeps its absolute accuracy.
-4. A while loop over 64-row slices keeps the working set in cache and never
+   fully unrolled, so the code is vectorized across units, and up to four
+   sums share one pass (more outputs and XLA stops vectorizing). Counts are
+   exact; the phi terms are non-negative float32 sums of 8 (within 8 ulp),
+   then float64; the moments are taken around each unit's first value in
+   float64, where the differences of float32 values are exact, so a mean near
+   0 keeps its absolute accuracy.
+4. No clipping and no finiteness mask. For sigmoid and tanh the pass keeps
+   the largest "range key" (the float's bits, ordered like the values): a key
+   above that of 1.0 means a value out of range, NaN or Inf. Then, as when
+   NaN or Inf make the moments non-finite (relu), `tf.cond` recomputes the
+   whole statistics with `_generic`, inside the same graph. In range, the
+   derivative comes from the moments: sum y(1 - y) = sum y - sum y^2
+   (sigmoid), sum 1 - y^2 = n - sum y^2 (tanh), in float64.
+5. A while loop over 64-row slices keeps the working set in cache and never
    allocates a data-sized temporary. Layers with fewer than 256 units are
    folded (rows side by side) so that vectors stay full.
-5. No finiteness mask. NaN and Inf make the per-unit moments non-finite;
-   then `tf.cond` recomputes the whole statistics with `_generic`, inside the
-   same graph.
 
 Both paths compare with zero through the sign bit (`_negative`, `_positive`):
 TF's CPU kernels treat subnormal numbers as zero, numpy does not, and a
@@ -56,6 +63,7 @@ _BLOCK_ROWS = 8  # rows summed per block: a 4-bit counter reaches at most 8
 _STEP_BLOCKS = 8  # blocks per loop step: a byte counter reaches at most 64
 _MIN_LANES = 256  # narrower layers are folded to at least this many lanes
 _NIBBLES = 0x0F0F0F0F
+_BYTES_0_AND_2 = 0x00FF00FF
 _FLOAT_EXPONENT_ONE = 8388608.0  # 2**23: t + 2**23 has the integer t in its low mantissa bits
 _MANTISSA = 0x7FFFFF
 
@@ -141,22 +149,20 @@ def _fused(data, act, eps):
 
     def kernel():
         lanes = tf.reshape(x[:body_rows], [-1, fold * units])
-        sums = _kernel(act.name, eps)(lanes, tf.tile(shift, [fold]))
-        return _Sums(
-            histogram=sums.histogram,
-            flags=tf.reduce_sum(tf.reshape(sums.flags, [spec.n_flags, fold, units]), axis=1),
-            terms=sums.terms,
-            moments=tf.reduce_sum(tf.reshape(sums.moments, [2, fold, units]), axis=1),
-        )
+        return _kernel(act.name, eps)(lanes, tf.tile(shift, [fold])).unfold(fold, units)
 
-    if x.shape[0] is not None:  # static: skip (and never compile) an empty kernel call
-        main = kernel() if x.shape[0] >= step else _Sums.zeros(spec, units)
-    else:
+    def rest():
+        return _plain_sums(spec, tf.cast(x[body_rows:], tf.float32), shift)
+
+    static_rows = x.shape[0]
+    if static_rows is None:
         main = tf.cond(body_rows > 0, kernel, lambda: _Sums.zeros(spec, units))
-    rest = _plain_sums(spec, tf.cast(x[body_rows:], tf.float32), shift)
-    total = _Sums(*(a + b for a, b in zip(main, rest)))
+        total = main.plus(tf.cond(rows > body_rows, rest, lambda: _Sums.zeros(spec, units)))
+    else:  # skip (and never compile) an empty part
+        main = kernel() if static_rows >= step else _Sums.zeros(spec, units)
+        total = main.plus(rest()) if static_rows % step else main
     return tf.cond(
-        tf.reduce_all(tf.math.is_finite(total.moments)),
+        _fused_result_stands(spec, total),
         lambda: _assemble_fused(spec, total, rows, shift, units),
         lambda: _generic(data, act, eps),
     )
@@ -165,10 +171,20 @@ def _fused(data, act, eps):
 _STEP_ROWS = _BLOCK_ROWS * _STEP_BLOCKS
 
 
-class _Sums(collections.namedtuple("_Sums", ["histogram", "flags", "terms", "moments"])):
+def _fused_result_stands(spec, total):
+    """False when a value was non-finite, or outside the range that the fused
+    formulas assume (trick 4 above)."""
+    stands = tf.reduce_all(tf.math.is_finite(total.moments))
+    if spec.top_limit is not None:
+        stands = tf.logical_and(stands, total.top <= spec.top_limit)
+    return stands
+
+
+class _Sums(collections.namedtuple("_Sums", ["histogram", "flags", "terms", "moments", "top"])):
     """What the fused pass sums: histogram int32 [bins], flags int32 [n_flags, units]
-    (per-unit counts), terms float64 [n_terms] (totals) and moments float64
-    [2, units] (per-unit sums of d and d*d, d the value minus the unit's first value)."""
+    (per-unit counts), terms float64 [n_terms] (totals), moments float64
+    [2, units] (per-unit sums of d and d*d, d the value minus the unit's first
+    value) and top, the largest `spec.range_key` of any value (uint32)."""
 
     @staticmethod
     def zeros(spec, units):
@@ -177,7 +193,20 @@ class _Sums(collections.namedtuple("_Sums", ["histogram", "flags", "terms", "mom
             flags=tf.zeros([spec.n_flags, units], tf.int32),
             terms=tf.zeros([spec.n_terms], tf.float64),
             moments=tf.zeros([2, units], tf.float64),
+            top=tf.zeros([], tf.uint32),
         )
+
+    def plus(self, other):
+        """The sums of both parts of the data."""
+        sums = [a + b for a, b in zip(self[:-1], other[:-1])]
+        return _Sums(*sums, top=tf.maximum(self.top, other.top))
+
+    def unfold(self, fold, units):
+        """Per-unit sums from the sums of `fold` rows side by side."""
+        def per_unit(t):
+            return tf.reduce_sum(tf.reshape(t, [t.shape[0], fold, units]), axis=1)
+
+        return self._replace(flags=per_unit(self.flags), moments=per_unit(self.moments))
 
 
 def _fold(units):
@@ -189,10 +218,10 @@ def _assemble_fused(spec, total, rows, shift, units):
     rows64 = tf.cast(rows, tf.float64)
     n = rows64 * units  # the fused result only stands when every value is finite
     safe_rows = tf.maximum(rows64, 1.0)
-    if spec.has_high:
-        low, high, out_of_range = total.flags[0], total.flags[1], total.flags[2:]
+    if spec.has_high:  # sigmoid and tanh: the result only stands when every value is in range
+        low, high, out_of_range = total.flags[0], total.flags[1], tf.zeros([units], tf.int32)
     else:
-        low, high, out_of_range = total.flags[0], tf.zeros([units], tf.int32), total.flags[1:]
+        low, high, out_of_range = total.flags[0], tf.zeros([units], tf.int32), total.flags[1]
     unit_sum, unit_sq = total.moments[0], total.moments[1]
     mean, std = _combine_moments(
         tf.fill([units], rows64),
@@ -200,11 +229,10 @@ def _assemble_fused(spec, total, rows, shift, units):
         tf.maximum(unit_sq - unit_sum * unit_sum / safe_rows, 0.0),
         n,
     )
+    wide_shift = tf.cast(shift, tf.float64)
+    sum_y = tf.reduce_sum(unit_sum + rows64 * wide_shift)
+    sum_y2 = tf.reduce_sum(unit_sq + 2.0 * wide_shift * unit_sum + rows64 * wide_shift * wide_shift)
     low_total = tf.cast(tf.reduce_sum(low), tf.float64)
-    if spec.n_terms:
-        derivative, phi = total.terms[0] / n, total.terms[1] / n
-    else:  # relu: f'(y) = 1[y > 0], and y <= 0 is the low count
-        derivative, phi = (n - low_total) / n, tf.constant(float("nan"), tf.float64)
     return _assemble(
         size=n,
         n=n,
@@ -212,8 +240,8 @@ def _assemble_fused(spec, total, rows, shift, units):
         high=tf.cast(tf.reduce_sum(high), tf.float64),
         unit_saturated=low + high,
         unit_finite=tf.fill([units], rows),
-        derivative=derivative,
-        phi=phi,
+        derivative=spec.derivative_sum(sum_y, sum_y2, n, low_total) / n,
+        phi=spec.phi_sum(total.terms) / n,
         mean=mean,
         std=std,
         out_of_range=tf.cast(tf.reduce_sum(out_of_range), tf.float64),
@@ -237,46 +265,74 @@ def _kernel(activation, eps):
 class _Sigmoid:
     """Per-value terms for sigmoid; `_Tanh` and `_Relu` have the same shape."""
 
-    words = 8  # 64 bins / 8 counters per word
-    bins = 64
+    words = 4  # 32 bins / 8 counters per word
+    bins = 32
     has_high = True
-    n_flags = 4
-    n_terms = 2
+    n_flags = 2
+    n_terms = 1
+    top_limit = 0x3F800000  # the bits of 1.0: a larger key is NaN, Inf, > 1 or negative
 
     def __init__(self, eps):
         self.low = np.float32(0.0 + eps)  # the reference's dtype(act.low + eps)
         self.high = np.float32(1.0 - eps)
 
     def bin_index(self, v):
-        t = tf.minimum(tf.floor(tf.clip_by_value(v, 0.0, 1.0) * 64.0), 63.0)
-        return _small_float_to_int(t)
+        # Outside [0, 1] the index is meaningless: the whole result is then discarded.
+        return _small_float_to_int(tf.minimum(tf.floor(v * 32.0), 31.0))
+
+    @staticmethod
+    def range_key(v):
+        """A uint32 per value whose maximum tells whether every value is in range:
+        the float's bits order non-negative floats, and a sign bit exceeds them all
+        (-0.0 too, which only costs the generic path)."""
+        return tf.bitcast(v, tf.uint32)
 
     def flags(self, v):
-        """Counted per unit: saturated low, saturated high, below and above the range."""
-        return [v < self.low, v > self.high, _negative(v), v > 1.0]
+        """Counted per unit: saturated low, saturated high."""
+        return [v < self.low, v > self.high]
 
     def terms(self, v):
-        """Summed over all values: f'(y) and |y rescaled to [-1, 1]| of the clipped value."""
-        c = tf.clip_by_value(v, 0.0, 1.0)
-        return [c * (1.0 - c), tf.abs(2.0 * c - 1.0)]
+        """Summed over all values: |y - 1/2|, half of phi's |y rescaled to [-1, 1]|."""
+        return [tf.abs(v - 0.5)]
+
+    @staticmethod
+    def derivative_sum(sum_y, sum_y2, n, low_total):
+        del n, low_total
+        return sum_y - sum_y2  # sum of y (1 - y)
+
+    @staticmethod
+    def phi_sum(terms):
+        return 2.0 * terms[0]
 
 
 class _Tanh(_Sigmoid):
+    top_limit = 0x7F000000  # the bits of 1.0 shifted left by one (the sign bit dropped)
+
     def __init__(self, eps):
         self.low = np.float32(-1.0 + eps)
         self.high = np.float32(1.0 - eps)
 
     def bin_index(self, v):
-        t = tf.minimum(tf.floor(tf.clip_by_value(v, -1.0, 1.0) * 32.0) + 32.0, 63.0)
-        t = tf.where(_negative(v), tf.minimum(t, 31.0), t)  # below the edge at 0, subnormals too
+        t = tf.minimum(tf.floor(v * 16.0) + 16.0, 31.0)
+        t = tf.where(_negative(v), tf.minimum(t, 15.0), t)  # below the edge at 0, subnormals too
         return _small_float_to_int(t)
 
-    def flags(self, v):
-        return [v < self.low, v > self.high, v < -1.0, v > 1.0]
+    @staticmethod
+    def range_key(v):
+        """|v| ordered by its bits: the sign shifted out."""
+        return tf.bitwise.left_shift(tf.bitcast(v, tf.uint32), tf.constant(1, tf.uint32))
 
     def terms(self, v):
-        c = tf.clip_by_value(v, -1.0, 1.0)
-        return [(1.0 - c) * (1.0 + c), tf.abs(c)]  # 1 - c^2 without cancellation near |c| = 1
+        return [tf.abs(v)]
+
+    @staticmethod
+    def derivative_sum(sum_y, sum_y2, n, low_total):
+        del sum_y, low_total
+        return n - sum_y2  # sum of 1 - y^2
+
+    @staticmethod
+    def phi_sum(terms):
+        return terms[0]
 
 
 class _Relu:
@@ -285,6 +341,8 @@ class _Relu:
     has_high = False
     n_flags = 2
     n_terms = 0
+    top_limit = None  # every finite value has its statistics: a negative one is off
+    range_key = None
 
     def __init__(self, eps):
         del eps  # relu saturation is an exact zero
@@ -302,7 +360,17 @@ class _Relu:
 
     def terms(self, v):
         del v
-        return []  # the derivative is the share of values > 0; phi is undefined
+        return []
+
+    @staticmethod
+    def derivative_sum(sum_y, sum_y2, n, low_total):
+        del sum_y, sum_y2
+        return n - low_total  # f'(y) = 1[y > 0], and y <= 0 is the low count
+
+    @staticmethod
+    def phi_sum(terms):
+        del terms
+        return tf.constant(float("nan"), tf.float64)  # undefined for relu
 
 
 _SPECS = {"sigmoid": _Sigmoid, "tanh": _Tanh, "relu": _Relu}
@@ -326,28 +394,58 @@ def _positive(x):
 
 
 def _run(spec, x, shift):
-    """The XLA loop over x [rows, lanes] (rows a multiple of 64): `_Sums` per lane."""
+    """The XLA loop over x [rows, lanes] (rows a multiple of 64): `_Sums` per lane.
+
+    Class counts are carried per lane in 16-bit fields, which hold the counts of
+    `_CHUNK_STEPS` steps; an outer loop adds each chunk's fields to the histogram."""
     lanes = x.shape[-1]
     blocks = tf.reshape(x, [-1, _STEP_BLOCKS, _BLOCK_ROWS, lanes])
+    steps = tf.shape(blocks)[0]
+
+    def chunk(start, histogram, flags, sums, top):
+        end = tf.minimum(start + _CHUNK_STEPS, steps)
+
+        def step(i, fields, flags, sums, top):
+            c, f, s, t = _blocks(spec, tf.gather(blocks, i), shift)
+            return i + 1, fields + c, flags + f, sums + s, tf.maximum(top, t)
+
+        _, fields, flags, sums, top = tf.while_loop(
+            lambda i, *_: i < end,
+            step,
+            (start, tf.zeros([4, spec.words, lanes], tf.int32), flags, sums, top),
+            parallel_iterations=1,
+        )
+        return end, histogram + _unpack_fields(fields), flags, sums, top
+
     zeros = (
-        tf.zeros([8 * spec.words, lanes], tf.int32),
-        tf.zeros([spec.n_flags, lanes], tf.float64),
+        tf.zeros([8 * spec.words], tf.int32),
+        tf.zeros([spec.n_flags, lanes], tf.int32),
         tf.zeros([spec.n_terms + 2, lanes], tf.float64),
+        tf.zeros([lanes], tf.uint32),
     )
-
-    def body(i, counts, flags, sums):
-        c, f, s = _blocks(spec, tf.gather(blocks, i), shift)
-        return i + 1, counts + c, flags + f, sums + s
-
-    _, counts, flags, sums = tf.while_loop(
-        lambda i, *_: i < tf.shape(blocks)[0], body, (tf.constant(0), *zeros), parallel_iterations=1
+    _, histogram, flags, sums, top = tf.while_loop(
+        lambda start, *_: start < steps, chunk, (tf.constant(0), *zeros), parallel_iterations=1
     )
     return _Sums(
-        histogram=tf.reduce_sum(counts, axis=1)[: spec.bins],
-        flags=tf.cast(flags, tf.int32),  # exact: at most `rows` per lane
+        histogram=histogram[: spec.bins],
+        flags=flags,
         terms=tf.reduce_sum(sums[: spec.n_terms], axis=1),
         moments=sums[spec.n_terms:],
+        top=tf.reduce_max(top),
     )
+
+
+_FIELD_MAX = 0xFFFF
+_CHUNK_STEPS = _FIELD_MAX // _STEP_ROWS  # a 16-bit field gains at most 64 per step
+
+
+def _unpack_fields(fields):
+    """Class counts int32 [8 * words] from fields int32 [4, words, lanes], whose
+    two 16-bit halves hold, for word w, quarter q and half h, class 8 w + 4 h + q."""
+    low = tf.reduce_sum(tf.bitwise.bitwise_and(fields, _FIELD_MAX), axis=2)
+    high = tf.reduce_sum(tf.bitwise.bitwise_and(tf.bitwise.right_shift(fields, 16), _FIELD_MAX), axis=2)
+    by_class = tf.transpose(tf.stack([low, high]), [2, 0, 1])  # [word, half, quarter]
+    return tf.reshape(by_class, [-1])
 
 
 def _plain_sums(spec, v, shift):
@@ -366,56 +464,73 @@ def _plain_sums(spec, v, shift):
             tf.reduce_sum(d, axis=0),
             tf.reduce_sum(d * d, axis=0),
         ]),
+        top=tf.reduce_max(spec.range_key(v)) if spec.range_key else tf.zeros([], tf.uint32),
     )
 
 
 def _blocks(spec, blocks, shift):
-    """Per-lane sums of blocks [b, 8, lanes]: class counts int32 [8 * words, lanes],
-    flags float64 [n_flags, lanes], terms then moments float64 [n_terms + 2, lanes]."""
+    """Per-lane sums of one step, blocks [b, 8, lanes]: class counts in 16-bit
+    fields int32 [4, words, lanes] (see `_unpack_fields`), flags int32
+    [n_flags, lanes], terms then moments float64 [n_terms + 2, lanes], and the
+    largest range key uint32 [lanes]."""
     v = tf.cast(blocks, tf.float32)
     t = spec.bin_index(v)
     word = tf.bitwise.right_shift(t, 3)
     counter = tf.bitwise.left_shift(1, tf.bitwise.left_shift(tf.bitwise.bitwise_and(t, 7), 2))
-    packed = []
-    for first in range(0, spec.words, 4):  # at most 4 outputs per reduce vectorize well
-        packed += _sum_rows([tf.where(word == w, counter, 0) for w in range(first, first + 4)])
-    packed = tf.stack(packed, axis=1)  # [b, words, lanes], nibbles <= 8
-    even = tf.reduce_sum(tf.bitwise.bitwise_and(packed, _NIBBLES), axis=0)  # bytes <= 8 b
-    odd = tf.reduce_sum(tf.bitwise.bitwise_and(tf.bitwise.right_shift(packed, 4), _NIBBLES), axis=0)
-    counts = []
-    for k in range(4):  # byte k of even/odd holds counter 2k/2k+1 of the word
-        for half in (even, odd):
-            counts.append(tf.bitwise.bitwise_and(tf.bitwise.right_shift(half, 8 * k), 0xFF))
-    counts = tf.reshape(tf.stack(counts, axis=1), [8 * spec.words, -1])  # class = 8 word + counter
+    packed = _reduce_rows([tf.where(word == w, counter, 0) for w in range(spec.words)])
+    # Per packed word [b, lanes] (nibbles <= 8): nibble 2k becomes byte k of `even`,
+    # nibble 2k + 1 byte k of `odd`, summed over the b blocks (bytes <= 8 b); then
+    # bytes 0 and 2 of each become the 16-bit halves of one field word, bytes 1 and 3
+    # of another: quarter q of a word's 4 field words holds its nibbles q and q + 4.
+    # The sums over blocks are elementwise adds, which XLA fuses into one kernel
+    # (a reduce per word would each be a kernel launch of its own).
+    quarters = [[], [], [], []]
+    for word_blocks in packed:
+        word_blocks = tf.unstack(word_blocks)
+        even = tf.add_n([tf.bitwise.bitwise_and(c, _NIBBLES) for c in word_blocks])
+        odd = tf.add_n([tf.bitwise.bitwise_and(tf.bitwise.right_shift(c, 4), _NIBBLES) for c in word_blocks])
+        for q, (half, bits) in enumerate([(even, 0), (odd, 0), (even, 8), (odd, 8)]):
+            quarters[q].append(tf.bitwise.bitwise_and(tf.bitwise.right_shift(half, bits), _BYTES_0_AND_2))
+    fields = tf.stack([tf.stack(words) for words in quarters])
 
-    one, zero = tf.constant(1.0), tf.constant(0.0)
-    flags_and_terms = _sum_rows([tf.where(f, one, zero) for f in spec.flags(v)] + spec.terms(v))
+    # Flags as int32: integer sums run faster than float ones here.
+    summed = [tf.cast(f, tf.int32) for f in spec.flags(v)] + spec.terms(v)
+    if spec.range_key:
+        *summed, top = _reduce_rows(summed + [spec.range_key(v)], maxima=1)
+        top = tf.reduce_max(top, axis=0)
+    else:
+        summed, top = _reduce_rows(summed), tf.zeros([v.shape[-1]], tf.uint32)
+    flags = tf.stack([tf.reduce_sum(f, axis=0) for f in summed[: spec.n_flags]])
     d = tf.cast(v, tf.float64) - tf.cast(shift, tf.float64)  # exact: float32 values in float64
-    moments = _sum_rows([d, d * d])
-    flags_and_terms = tf.reduce_sum(tf.cast(tf.stack(flags_and_terms, axis=1), tf.float64), axis=0)
-    moments = tf.reduce_sum(tf.stack(moments, axis=1), axis=0)
-    return counts, flags_and_terms[: spec.n_flags], tf.concat([flags_and_terms[spec.n_flags:], moments], 0)
+    sums = [tf.reduce_sum(tf.cast(term, tf.float64), axis=0) for term in summed[spec.n_flags:]]
+    sums += [tf.reduce_sum(m, axis=0) for m in _reduce_rows([d, d * d])]
+    return fields, flags, tf.stack(sums), top
 
 
 _REDUCERS = {}
 
 
-def _sum_rows(tensors):
-    """Sums each [b, rows, lanes] tensor over rows in one shared XLA reduce."""
+def _reduce_rows(tensors, maxima=0):
+    """Reduces each [b, rows, lanes] tensor over rows in one shared XLA reduce:
+    sums, except the last `maxima` tensors, whose largest value is kept."""
     from tensorflow.compiler.tf2xla.python import xla  # pylint: disable=g-import-not-at-top
 
     dtypes = tuple(t.dtype for t in tensors)
-    if dtypes not in _REDUCERS:
+    key = (dtypes, maxima)
+    if key not in _REDUCERS:
 
         @tf.function(autograph=False)
-        def add(*pairs):
+        def combine(*pairs):
             half = len(pairs) // 2
-            return tuple(a + b for a, b in zip(pairs[:half], pairs[half:]))
+            firsts, seconds = pairs[:half], pairs[half:]
+            added = half - maxima
+            return tuple(a + b for a, b in zip(firsts[:added], seconds[:added])) + tuple(
+                tf.maximum(a, b) for a, b in zip(firsts[added:], seconds[added:])
+            )
 
-        _REDUCERS[dtypes] = add.get_concrete_function(*[tf.TensorSpec([], d) for d in dtypes * 2])
-    return xla.variadic_reduce(
-        tensors, [tf.zeros([], d) for d in dtypes], [1], _REDUCERS[dtypes]
-    )
+        _REDUCERS[key] = combine.get_concrete_function(*[tf.TensorSpec([], d) for d in dtypes * 2])
+    # 0 is the identity of both: sums, and maxima of unsigned keys.
+    return xla.variadic_reduce(tensors, [tf.zeros([], d) for d in dtypes], [1], _REDUCERS[key])
 
 
 # -- generic path -------------------------------------------------------------

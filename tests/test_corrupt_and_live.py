@@ -76,7 +76,7 @@ def test_every_good_run_is_served_and_bad_series_are_skipped_with_one_warning(co
             assert client.get(ROOT + "/overview?run=future").status_code == 404
     messages = [r.getMessage() for r in caplog.records]
     assert sum("version 2 is newer" in m for m in messages) == 2  # dense and dense/units, once each
-    assert sum("expected tensors of shape (74,), found (3,)" in m for m in messages) == 1
+    assert sum("expected tensors of shape (42,), found (3,)" in m for m in messages) == 1
 
 
 @pytest.mark.parametrize("load_fast", ["false", "true"])

@@ -16,7 +16,7 @@ def test_created_metadata_has_plugin_name_data_class_and_version():
     assert md.display_name == "dense" and md.summary_description == "about dense"
     parsed = metadata.parse_plugin_metadata(md.plugin_data.content)
     assert parsed == dict(content, version=metadata.CONTENT_VERSION)
-    assert parsed["edges"][0] == -1.0 and parsed["edges"][-1] == 1.0 and len(parsed["edges"]) == 65
+    assert parsed["edges"][0] == -1.0 and parsed["edges"][-1] == 1.0 and len(parsed["edges"]) == 33
 
 
 def test_units_and_signals_content_round_trip():

@@ -70,8 +70,8 @@ def test_layer_gives_every_statistic_per_step(client):
     assert body["stuckUnits"] == [0.0, 0.0, 1.0]
     assert body["count"] == [6.0, 6.0, 6.0] and body["nonfinite"] == [0.0, 0.0, 0.0]
     assert body["meanDerivative"][0] == 0.25 and body["phi"][0] == 0.0
-    assert body["histograms"][0][32] == 6.0 and sum(body["histograms"][0]) == 6.0
-    assert len(body["edges"]) == 65 and body["signals"] is None
+    assert body["histograms"][0][16] == 6.0 and sum(body["histograms"][0]) == 6.0
+    assert len(body["edges"]) == 33 and body["signals"] is None
 
 
 def test_layer_downsampling_picks_the_most_saturated_step(client):

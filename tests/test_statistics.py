@@ -24,7 +24,7 @@ def test_sigmoid_hand_computed_row():
     assert s["units"].tolist() == [255, 0, 255]
     assert s["stuckUnits"] == 2
     assert s["histogram"].sum() == 3
-    assert np.flatnonzero(s["histogram"]).tolist() == [0, 32, 63]
+    assert np.flatnonzero(s["histogram"]).tolist() == [0, 16, 31]
 
 
 def test_tanh_saturation_is_within_eps_of_either_asymptote():
@@ -60,8 +60,8 @@ def test_constant_data_has_zero_std_and_one_bin():
     assert s["std"] == pytest.approx(0.0, abs=1e-12)
     assert s["mean"] == pytest.approx(float(np.float32(0.3)))
     assert s["saturatedLow"] == 0 and s["saturatedHigh"] == 0
-    assert np.flatnonzero(s["histogram"]).tolist() == [19]  # 0.3 * 64 = 19.2
-    assert s["histogram"][19] == 30
+    assert np.flatnonzero(s["histogram"]).tolist() == [9]  # 0.3 * 32 = 9.6
+    assert s["histogram"][9] == 30
 
 
 def test_all_saturated_marks_every_unit_stuck():
@@ -111,7 +111,7 @@ def test_conv_shaped_data_reduces_all_but_the_channel_axis():
 def test_values_outside_the_range_are_counted_and_clipped():
     s = stats(np.array([[-3.0, 0.5, 4.0, 0.5]], np.float32))
     assert s["outOfRange"] == 0.5
-    assert s["histogram"][0] == 1 and s["histogram"][63] == 1
+    assert s["histogram"][0] == 1 and s["histogram"][31] == 1
     assert s["meanDerivative"] == pytest.approx(0.125)  # clipped: 0, .25, 0, .25
     assert s["mean"] == pytest.approx((-3 + 0.5 + 4 + 0.5) / 4)
 
@@ -124,7 +124,7 @@ def test_large_relu_values_fall_in_the_last_bin():
 
 def test_value_on_an_edge_falls_in_the_bin_it_starts():
     s = stats(np.array([[0.25, 0.5]], np.float32))
-    assert np.flatnonzero(s["histogram"]).tolist() == [16, 32]
+    assert np.flatnonzero(s["histogram"]).tolist() == [8, 16]
 
 
 def test_eps_threshold_is_strict():

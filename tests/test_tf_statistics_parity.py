@@ -167,7 +167,7 @@ def test_hand_computed_sigmoid_row():
     assert s["phi"] == pytest.approx(0.6600000032534202, rel=1e-6)
     assert s["mean"] == pytest.approx(0.5000000015522043, rel=1e-6)
     assert s["std"] == pytest.approx(0.40416580955152925, rel=1e-6)  # sqrt(2 * 0.495**2 / 3)
-    assert np.flatnonzero(layer[len(metadata.STATS_FIELDS):]).tolist() == [0, 32, 63]
+    assert np.flatnonzero(layer[len(metadata.STATS_FIELDS):]).tolist() == [0, 16, 31]
 
 
 def test_hand_computed_tanh_row():
@@ -180,8 +180,8 @@ def test_hand_computed_tanh_row():
         (2 * (1 - 0.995**2) + 2 * (1 - 0.98**2) + 1) / 5, rel=1e-6
     )
     histogram = layer[len(metadata.STATS_FIELDS):]
-    # bin = floor(32 y) + 32: -0.995 and -0.98 fall in [-1, -0.96875), 0 in [0, 1/32), 0.98 and 0.995 in the last.
-    assert histogram[0] == 2 and histogram[32] == 1 and histogram[63] == 2 and histogram.sum() == 5
+    # bin = floor(16 y) + 16: -0.995 and -0.98 fall in [-1, -0.9375), 0 in [0, 1/16), 0.98 and 0.995 in the last.
+    assert histogram[0] == 2 and histogram[16] == 1 and histogram[31] == 2 and histogram.sum() == 5
 
 
 def test_hand_computed_relu_rows():
@@ -245,3 +245,40 @@ def test_large_layer_matches_the_reference(act):
     data = _in_range(np.random.default_rng(11), (2048, 2048), act).astype(F32)
     layer, units = _tf_stats(data, act, "auto-function")
     assert_same_statistics(layer, units, statistics.compute(data, act, 0.01))
+
+
+@pytest.fixture
+def chunk_steps(monkeypatch):
+    """Sets how many loop steps the fused pass carries in 16-bit fields, and
+    compiles fresh graphs for it."""
+
+    def set_steps(steps):
+        monkeypatch.setattr(_tf_statistics, "_CHUNK_STEPS", steps)
+        _tf_statistics._kernel.cache_clear()
+        _tf_statistics._graph.cache_clear()
+
+    yield set_steps
+    _tf_statistics._kernel.cache_clear()
+    _tf_statistics._graph.cache_clear()
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("units", [300, 40])  # one lane per unit; 7 units folded side by side
+def test_counts_carried_over_several_chunks_match_the_reference(act, units, chunk_steps):
+    chunk_steps(2)
+    rows = 7 * 64 * _tf_statistics._fold(units) + 5  # 7 loop steps (4 chunks) and 5 rows left over
+    data = _in_range(np.random.default_rng(5), (rows, units), act).astype(F32)
+    layer, units_out = _tf_stats(data, act, "fused-function")
+    assert_same_statistics(layer, units_out, statistics.compute(data, act, 0.01))
+
+
+def test_a_16_bit_field_filled_to_its_limit_matches_the_reference():
+    # 1023 steps of 64 rows bring one class of every lane to 65472 (of 65535) in the
+    # first chunk; the 200 rows after it are a second chunk and a leftover.
+    rows = _tf_statistics._CHUNK_STEPS * 64 + 200
+    data = np.full((rows, 256), 0.995, F32)
+    data[::97] = _in_range(np.random.default_rng(3), data[::97].shape, "sigmoid")
+    layer, units = _tf_stats(data, "sigmoid", "fused-function")
+    expected = statistics.compute(data, "sigmoid", 0.01)
+    assert_same_statistics(layer, units, expected)
+    assert expected.layer[len(metadata.STATS_FIELDS) + 31] > 65472 * 256 * 0.98
