@@ -17,8 +17,9 @@ The tricks of `_fused`, all exact:
    dyadic edges: bin = min(floor(32 * v), 31) for sigmoid, min(floor(16 * v)
    + 16, 31) for tanh. Scaling by a power of two is exact in binary floating
    point, so this is the reference's `searchsorted(edges, v, side="right")` on
-   every value, edges included. ReLU bins are octaves, so the bin is the
-   float's exponent field (a bitcast).
+   every value, edges included (tanh scales by adding to the exponent bits, so
+   that negative subnormals keep their sign). ReLU bins are octaves, so the
+   bin is the float's exponent field (a bitcast).
 2. Counting without a scatter. SIMD hardware cannot scatter, so each value
    adds `1 << 4 * (bin % 8)` to word `bin // 8` of its unit, and every word
    takes a vector compare-and-add: 4 int32 words hold 32 4-bit counters.
@@ -66,6 +67,8 @@ _NIBBLES = 0x0F0F0F0F
 _BYTES_0_AND_2 = 0x00FF00FF
 _FLOAT_EXPONENT_ONE = 8388608.0  # 2**23: t + 2**23 has the integer t in its low mantissa bits
 _MANTISSA = 0x7FFFFF
+_TIMES_16 = 4 << 23  # added to a float's bits: 4 more in the exponent field
+_NEGATIVE_ZERO = -(2**31)  # the bits of -0.0 as int32
 
 
 def validate(data):
@@ -313,8 +316,12 @@ class _Tanh(_Sigmoid):
         self.high = np.float32(1.0 - eps)
 
     def bin_index(self, v):
-        t = tf.minimum(tf.floor(v * 16.0) + 16.0, 31.0)
-        t = tf.where(_negative(v), tf.minimum(t, 15.0), t)  # below the edge at 0, subnormals too
+        # 16 v as an exponent add on the bits: exact for normal values, and it turns a
+        # subnormal (which TF's CPU arithmetic reads as zero) into a tiny normal value of
+        # the same sign, whose floor is 0 or -1, as the reference's bins need.
+        bits = tf.bitcast(v, tf.int32)
+        t = tf.minimum(tf.floor(tf.bitcast(bits + _TIMES_16, tf.float32)) + 16.0, 31.0)
+        t = tf.where(bits == _NEGATIVE_ZERO, 16.0, t)  # -0.0 would become -2**-123; it is 0
         return _small_float_to_int(t)
 
     @staticmethod

@@ -104,6 +104,12 @@ def _case(name, act):
         return _in_range(rng, (200, 300), act).astype(F32)
     if name == "narrow_folded":  # 5 units: 52 rows side by side per lane, plus a remainder
         return _in_range(rng, (7000, 5), act).astype(F32)
+    if name == "subnormals_in_the_loop":  # through the XLA loop, not the remainder's plain ops
+        data = _in_range(rng, (128, 256), act).astype(F32)
+        tiny = np.finfo(F32).tiny
+        data[5, :5] = [tiny / 4, -tiny / 4, -0.0, 0.0, tiny]
+        data[77, 100:104] = [-tiny / 2, -0.0, -tiny, np.nextafter(F32(0), F32(-1))]
+        return data
     if name == "nan_in_the_loop":
         data = _in_range(rng, (128, 256), act).astype(F32)
         data[70, 3] = np.nan
@@ -115,7 +121,7 @@ CASES = (
     "constant", "all_saturated", "half_saturated", "nan_and_inf", "only_nonfinite", "one_sample",
     "conv_nhwc", "large_values", "out_of_range", "on_bin_edges", "on_eps_thresholds", "subnormals",
     "empty", "float64", "float16", "int32", "uint8", "whole_steps", "steps_and_remainder",
-    "narrow_folded", "nan_in_the_loop",
+    "narrow_folded", "subnormals_in_the_loop", "nan_in_the_loop",
 )
 PATHS = ("auto-eager", "auto-function", "fused-eager", "generic-eager")
 
