@@ -121,12 +121,11 @@ class SaturationPlugin(base_plugin.TBPlugin):
             saturated = statistics.field(s.values, "saturatedLow") + statistics.field(s.values, "saturatedHigh")
             grid[row, np.searchsorted(steps, s.steps)] = saturated
         starts = downsample.column_starts(len(steps), max_steps)
-        ends = np.append(starts[1:], len(steps)) - 1
         return {
             "run": run,
             "layers": tags,
             "steps": _ints(steps[starts]),
-            "stepEnds": _ints(steps[ends]) if len(steps) else [],
+            "stepEnds": _column_ends(steps, starts),
             "values": [_floats(row, 4) for row in downsample.column_max(grid, starts)],
         }
 
@@ -147,7 +146,8 @@ class SaturationPlugin(base_plugin.TBPlugin):
             raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
         values = series.values
         saturated = statistics.field(values, "saturatedLow") + statistics.field(values, "saturatedHigh")
-        picks = downsample.column_argmax(saturated, downsample.column_starts(len(values), max_steps))
+        starts = downsample.column_starts(len(values), max_steps)
+        picks = downsample.column_argmax(saturated, starts)
         values = values[picks]
         result = {
             "run": run,
@@ -158,6 +158,8 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "edges": list(layer.edges),
             "totalSteps": int(len(series.steps)),
             "steps": _ints(series.steps[picks]),
+            "stepStarts": _ints(series.steps[starts]),
+            "stepEnds": _column_ends(series.steps, starts),
             "wallTimes": _floats(series.wall_times[picks]),
             "histograms": [_floats(row) for row in values[:, len(layer.fields):]],
         }
@@ -205,6 +207,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "order": _ints(order),
             "unitStarts": _ints(unit_starts),
             "steps": _ints(series.steps[step_starts]) if len(shares) else [],
+            "stepEnds": _column_ends(series.steps, step_starts),
             "stuckUnits": _ints(downsample.column_max(stuck, step_starts)) if len(shares) else [],
             "values": [_ints(row) for row in grouped],
         }
@@ -320,6 +323,13 @@ def _int_arg(request, name, default, low, high):
             "query parameter %r must be an integer in [%d, %d]; got %d" % (name, low, high, value)
         )
     return value
+
+
+def _column_ends(steps, starts):
+    """The last step of each column that starts at index `starts` of `steps`."""
+    if not len(steps):
+        return []
+    return _ints(steps[np.append(starts[1:], len(steps)) - 1])
 
 
 def _ints(values):

@@ -64,6 +64,7 @@ def test_overview_downsampling_keeps_the_column_maximum(client):
 def test_layer_gives_every_statistic_per_step(client):
     body = client.get(ROOT + "/layer?run=run_b&tag=hidden").get_json()
     assert body["steps"] == [0, 10, 20] and body["totalSteps"] == 3
+    assert body["stepStarts"] == [0, 10, 20] and body["stepEnds"] == [0, 10, 20]
     assert body["wallTimes"] == [1000.0, 1010.0, 1020.0]
     assert body["saturatedLow"] == [0.0, 0.166667, 0.5]
     assert body["saturatedHigh"] == [0.0, 0.166667, 0.166667]
@@ -77,6 +78,16 @@ def test_layer_gives_every_statistic_per_step(client):
 def test_layer_downsampling_picks_the_most_saturated_step(client):
     body = client.get(ROOT + "/layer?run=run_b&tag=out&maxSteps=1").get_json()
     assert body["steps"] == [10] and body["saturatedLow"] == [1.0] and body["stuckUnits"] == [2.0]
+    assert body["stepStarts"] == [0] and body["stepEnds"] == [20]  # the column's span, as in the overview
+
+
+def test_grouped_detail_columns_span_the_overviews_columns(client):
+    overview = client.get(ROOT + "/overview?run=run_b&maxSteps=2").get_json()
+    layer = client.get(ROOT + "/layer?run=run_b&tag=hidden&maxSteps=2").get_json()
+    units = client.get(ROOT + "/units?run=run_b&tag=hidden&maxSteps=2").get_json()
+    assert overview["steps"] == layer["stepStarts"] == units["steps"] == [0, 10]
+    assert overview["stepEnds"] == layer["stepEnds"] == units["stepEnds"] == [0, 20]
+    assert layer["steps"] == [0, 20]  # each column shows its most saturated step
 
 
 def test_units_are_ordered_most_saturated_first(client):
@@ -86,6 +97,7 @@ def test_units_are_ordered_most_saturated_first(client):
         "order": [0, 2, 1],
         "unitStarts": [0, 1, 2],
         "steps": [0, 10, 20],
+        "stepEnds": [0, 10, 20],
         "stuckUnits": [0, 0, 1],
         "values": [[0, 0, 0], [128, 128, 0], [255, 128, 128]],
     }

@@ -40,9 +40,12 @@ const LINE_PADDING_CSS = 6;
  * @property {{unknown: string, line: string, grid: string, nonfinite: string}} colors
  */
 
-/** Device-pixel edges of the columns starting at `steps`, on the shared step axis. */
-function stepColumnEdges(steps, stepToCss, pxRatio) {
-  return spanEdges(columnSpans(steps), stepToCss, pxRatio);
+/**
+ * Device-pixel edges of the columns spanning `starts[i]`..`ends[i]` on the shared
+ * step axis: the spans of the overview's columns, so the detail lines up with it.
+ */
+function stepColumnEdges(starts, ends, stepToCss, pxRatio) {
+  return spanEdges(columnSpans(starts, ends), stepToCss, pxRatio);
 }
 
 /** Device x of the middle of each column whose step had NaN/Inf values. */
@@ -112,7 +115,7 @@ export function createDetailPanel(run, { tooltip }) {
     const widthCss = distribution.area.clientWidth;
     const { pxRatio } = view;
     const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(layer.steps, stepToXCss.map, pxRatio);
+    const colEdges = stepColumnEdges(layer.stepStarts, layer.stepEnds, stepToXCss.map, pxRatio);
     const rowEdges = uniformEdges(bins, DISTRIBUTION_HEIGHT_CSS, pxRatio);
     const scale = shareScale(view.scaleKind, view.distributionMax);
     const size = { widthCss, heightCss: DISTRIBUTION_HEIGHT_CSS, pxRatio };
@@ -183,7 +186,7 @@ export function createDetailPanel(run, { tooltip }) {
     const widthCss = units.area.clientWidth;
     const { pxRatio } = view;
     const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(unitsData.steps, stepToXCss.map, pxRatio);
+    const colEdges = stepColumnEdges(unitsData.steps, unitsData.stepEnds, stepToXCss.map, pxRatio);
     const rowEdges = uniformEdges(groups, UNITS_HEIGHT_CSS, pxRatio);
     const scale = shareScale(view.scaleKind, 1);
     const size = { widthCss, heightCss: UNITS_HEIGHT_CSS, pxRatio };
@@ -219,7 +222,7 @@ export function createDetailPanel(run, { tooltip }) {
     const widthCss = derivative.area.clientWidth;
     const { pxRatio } = view;
     const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(layer.steps, stepToXCss.map, pxRatio);
+    const colEdges = stepColumnEdges(layer.stepStarts, layer.stepEnds, stepToXCss.map, pxRatio);
     const ceiling = DERIVATIVE_CEILING[layer.activation] ?? 1;
     const top = Math.max(ceiling, ...layer.meanDerivative.filter((v) => v !== null));
     const valueToYCss = linearScale([0, top], [DERIVATIVE_HEIGHT_CSS - LINE_PADDING_CSS, LINE_PADDING_CSS]);
