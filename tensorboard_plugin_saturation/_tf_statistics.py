@@ -222,17 +222,18 @@ def _assemble_fused(spec, total, rows, shift, units):
     n = rows64 * units  # the fused result only stands when every value is finite
     safe_rows = tf.maximum(rows64, 1.0)
     if spec.has_high:  # sigmoid and tanh: the result only stands when every value is in range
-        low, high, out_of_range = total.flags[0], total.flags[1], tf.zeros([units], tf.int32)
+        low, high, out_of_range = total.flags[0], total.flags[1], tf.constant(0.0, tf.float64)
     else:
-        low, high, out_of_range = total.flags[0], tf.zeros([units], tf.int32), total.flags[1]
+        low, high = total.flags[0], tf.zeros([units], tf.int32)
+        out_of_range = tf.cast(tf.reduce_sum(total.flags[1]), tf.float64)
     unit_sum, unit_sq = total.moments[0], total.moments[1]
+    wide_shift = tf.cast(shift, tf.float64)
     mean, std = _combine_moments(
         tf.fill([units], rows64),
-        tf.cast(shift, tf.float64) + unit_sum / safe_rows,
+        wide_shift + unit_sum / safe_rows,
         tf.maximum(unit_sq - unit_sum * unit_sum / safe_rows, 0.0),
         n,
     )
-    wide_shift = tf.cast(shift, tf.float64)
     sum_y = tf.reduce_sum(unit_sum + rows64 * wide_shift)
     sum_y2 = tf.reduce_sum(unit_sq + 2.0 * wide_shift * unit_sum + rows64 * wide_shift * wide_shift)
     low_total = tf.cast(tf.reduce_sum(low), tf.float64)
@@ -247,7 +248,7 @@ def _assemble_fused(spec, total, rows, shift, units):
         phi=spec.phi_sum(total.terms) / n,
         mean=mean,
         std=std,
-        out_of_range=tf.cast(tf.reduce_sum(out_of_range), tf.float64),
+        out_of_range=out_of_range,
         histogram=total.histogram,
     )
 
