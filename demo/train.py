@@ -36,7 +36,7 @@ from sklearn import preprocessing  # noqa: E402
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
-from tensorboard_plugin_saturation import statistics  # noqa: E402
+from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
 
 SEED = 0
 HIDDEN_LAYERS = 4
@@ -138,8 +138,8 @@ def signature(run_dir):
     """Per layer: saturated share at the first and last step, mean derivative at the last."""
     rows = []
     for name, (steps, values) in read_layers(run_dir).items():
-        saturated = statistics.field(values, "saturatedLow") + statistics.field(values, "saturatedHigh")
-        derivative = statistics.field(values, "meanDerivative")
+        saturated = numpy_statistics.field(values, "saturatedLow") + numpy_statistics.field(values, "saturatedHigh")
+        derivative = numpy_statistics.field(values, "meanDerivative")
         rows.append((name, steps[0], saturated[0], steps[-1], saturated[-1], derivative[-1]))
     return rows
 

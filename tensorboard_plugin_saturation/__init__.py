@@ -2,10 +2,10 @@
 
 Public modules:
   summary: `saturation()` (TF2 op) and `saturation_pb()` (numpy + protobuf).
-  keras: `SaturationCallback`, also importable from the package top level.
+  keras_callback: `SaturationCallback`, also importable from the package top level.
   report: `python -m tensorboard_plugin_saturation.report LOGDIR`.
 
-Private modules: activations, metadata, statistics, _tf_statistics, loader,
+Private modules: activations, metadata, numpy_statistics, _tf_statistics, loader,
 plugin, reader, diagnosis.
 
 Importing the package imports neither TensorFlow nor Keras.
@@ -18,7 +18,7 @@ __all__ = ["SaturationCallback", "summary"]
 
 def __getattr__(name):
     if name == "SaturationCallback":
-        from tensorboard_plugin_saturation.keras import SaturationCallback
+        from tensorboard_plugin_saturation.keras_callback import SaturationCallback
 
         return SaturationCallback
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

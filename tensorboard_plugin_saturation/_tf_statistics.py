@@ -1,4 +1,4 @@
-"""The statistics of `statistics.py`, computed with TF ops where the data lives.
+"""The statistics of `numpy_statistics.py`, computed with TF ops where the data lives.
 
 Only the small result (a few dozen float64 numbers and one uint8 per unit)
 leaves the device. Two implementations compute the same numbers; a parity
@@ -7,7 +7,7 @@ test pins both to the numpy reference on every row of its edge-case table:
 * `_fused`, the CPU path: one XLA-compiled pass over the data that keeps
   every intermediate in cache. It reads each value from memory once and does,
   per value, a few vector instructions and no memory writes.
-* `_generic`, plain TF ops that mirror `statistics.py` line by line: used on
+* `_generic`, plain TF ops that mirror `numpy_statistics.py` line by line: used on
   accelerators, for float64 data, and whenever the data holds NaN or Inf (or,
   for sigmoid and tanh, a value outside the activation's range).
 
@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 
 from tensorboard_plugin_saturation import metadata
-from tensorboard_plugin_saturation import statistics
+from tensorboard_plugin_saturation import numpy_statistics
 
 _BLOCK_ROWS = 8  # rows summed per block: a 4-bit counter reaches at most 8
 _STEP_BLOCKS = 8  # blocks per loop step: a byte counter reaches at most 64
@@ -72,9 +72,9 @@ _NEGATIVE_ZERO = -(2**31)  # the bits of -0.0 as int32
 
 
 def validate(data):
-    """Returns `data` as a tensor after the checks of `statistics.validate`."""
+    """Returns `data` as a tensor after the checks of `numpy_statistics.validate`."""
     if not tf.is_tensor(data):
-        data = statistics.validate(data)  # same messages for non-tensors
+        data = numpy_statistics.validate(data)  # same messages for non-tensors
         data = tf.convert_to_tensor(data)
     dtype = data.dtype
     if not (dtype.is_floating or dtype.is_integer) or dtype.is_complex or dtype == tf.bool:
@@ -86,7 +86,7 @@ def validate(data):
         raise ValueError(
             "saturation data must have a known rank >= 1 [..., units]; got an unknown shape"
         )
-    statistics.check_shape(data.shape.as_list())
+    numpy_statistics.check_shape(data.shape.as_list())
     return data
 
 

@@ -18,7 +18,7 @@ import numpy as np
 # not by bins. 32 bins keep the fused TF op within its budget (4 words of 4-bit
 # counters, see _tf_statistics.py). An even count puts the centre of the range
 # on an edge, which makes the Rakitianskaia & Engelbrecht measure phi computed
-# from bins equal to mean(|rescaled y|) (see statistics.py).
+# from bins equal to mean(|rescaled y|) (see numpy_statistics.py).
 _BOUNDED_BINS = 32
 
 # ReLU: bin 0 holds exact zeros (everything below float32's smallest normal

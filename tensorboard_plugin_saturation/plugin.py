@@ -21,7 +21,7 @@ from tensorboard_plugin_saturation import downsample
 from tensorboard_plugin_saturation import loader
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import reader as reader_lib
-from tensorboard_plugin_saturation import statistics
+from tensorboard_plugin_saturation import numpy_statistics
 
 _STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -118,7 +118,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         steps = np.unique(np.concatenate([s.steps for s in series])) if series else np.zeros(0, np.int64)
         grid = np.full((len(series), len(steps)), np.nan)
         for row, s in enumerate(series):
-            saturated = statistics.field(s.values, "saturatedLow") + statistics.field(s.values, "saturatedHigh")
+            saturated = numpy_statistics.field(s.values, "saturatedLow") + numpy_statistics.field(s.values, "saturatedHigh")
             grid[row, np.searchsorted(steps, s.steps)] = saturated
         starts = downsample.column_starts(len(steps), max_steps)
         return {
@@ -145,7 +145,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         if series is None:
             raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
         values = series.values
-        saturated = statistics.field(values, "saturatedLow") + statistics.field(values, "saturatedHigh")
+        saturated = numpy_statistics.field(values, "saturatedLow") + numpy_statistics.field(values, "saturatedHigh")
         starts = downsample.column_starts(len(values), max_steps)
         picks = downsample.column_argmax(saturated, starts)
         values = values[picks]
@@ -164,7 +164,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "histograms": [_floats(row) for row in values[:, len(layer.fields):]],
         }
         for name in metadata.STATS_FIELDS:
-            result[name] = _floats(statistics.field(values, name), 6)
+            result[name] = _floats(numpy_statistics.field(values, name), 6)
         signals = self._reader.signals_at(ctx, experiment_id, run, layer, series.steps[picks])
         result["signals"] = None if signals is None else {
             name: _floats(aligned, 6) for name, aligned in signals.items()

@@ -2,7 +2,7 @@
 
 Both write, per call, two series for the layer `NAME`: the statistics
 (`NAME`) and the per-unit saturated shares (`NAME/units`); see `metadata.py`.
-The numbers are defined by `statistics.py`, whose docstring has the edge-case
+The numbers are defined by `numpy_statistics.py`, whose docstring has the edge-case
 table. Importing this module does not import TensorFlow.
 """
 
@@ -15,7 +15,7 @@ from tensorboard.util import tensor_util
 
 from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation import metadata
-from tensorboard_plugin_saturation import statistics
+from tensorboard_plugin_saturation import numpy_statistics
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def saturation_pb(
     act = activations_lib.get(activation)
     eps = activations_lib.check_eps(eps)
     _check_layer_index(layer_index)
-    stats = statistics.compute(data, act.name, eps)
+    stats = numpy_statistics.compute(data, act.name, eps)
     _warn_if_out_of_range(tag, act, stats.layer)
     layer_md, units_md = metadata.create_layer_metadata(
         tag, description, act, eps, len(stats.units), layer_index
@@ -180,7 +180,7 @@ def _warn_if_out_of_range(tag, act, layer_vector):
     share is also logged (`outOfRange`), which is how `tf.function` callers,
     who get no warning, see it in the tab.
     """
-    share = float(statistics.field(layer_vector, "outOfRange"))
+    share = float(numpy_statistics.field(layer_vector, "outOfRange"))
     if not share > 0:
         return
     with _warned_lock:

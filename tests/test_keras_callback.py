@@ -19,10 +19,10 @@ from tensorboard.util import tensor_util  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
 from tensorboard_plugin_saturation import _probe  # noqa: E402
-from tensorboard_plugin_saturation import keras as keras_lib  # noqa: E402
+from tensorboard_plugin_saturation import keras_callback as keras_lib  # noqa: E402
 from tensorboard_plugin_saturation import metadata  # noqa: E402
 from tensorboard_plugin_saturation import reader as reader_lib  # noqa: E402
-from tensorboard_plugin_saturation import statistics  # noqa: E402
+from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
 
 SIGNAL = {name: i for i, name in enumerate(metadata.SIGNALS_FIELDS)}
 
@@ -126,7 +126,7 @@ def test_step_0_statistics_equal_the_numpy_reference(epoch_run):
     log_dir, _, outputs, _ = epoch_run
     activations = {"dense": "sigmoid", "dense_tanh": "tanh", "relu": "relu"}
     for tag, activation in activations.items():
-        reference = statistics.compute(outputs[tag], activation)
+        reference = numpy_statistics.compute(outputs[tag], activation)
         logged = series(log_dir, tag)[0]
         fields = len(metadata.STATS_FIELDS)
         np.testing.assert_array_equal(logged[fields:], reference.layer[fields:])  # histogram

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tensorboard_plugin_saturation import metadata, statistics
+from tensorboard_plugin_saturation import metadata, numpy_statistics
 
 ACTIVATION = st.sampled_from(["sigmoid", "tanh", "relu"])
 VALUES = st.floats(-5, 5, width=32) | st.sampled_from([0.0, 1.0, -1.0, 0.005, 0.995, np.nan, np.inf, -np.inf])
@@ -18,8 +18,8 @@ SHARES = ("saturatedLow", "saturatedHigh", "outOfRange")
 
 
 def _fields(data, activation):
-    result = statistics.compute(data, activation)
-    return {n: float(statistics.field(result.layer, n)) for n in metadata.STATS_FIELDS}, result
+    result = numpy_statistics.compute(data, activation)
+    return {n: float(numpy_statistics.field(result.layer, n)) for n in metadata.STATS_FIELDS}, result
 
 
 @settings(max_examples=150, deadline=None)
@@ -52,8 +52,8 @@ def test_unit_shares_average_to_the_layer_share(data, activation):
 def test_statistics_do_not_depend_on_sample_order(data, activation, random):
     order = list(range(data.shape[0]))
     random.shuffle(order)
-    a = statistics.compute(data, activation)
-    b = statistics.compute(data[order], activation)
+    a = numpy_statistics.compute(data, activation)
+    b = numpy_statistics.compute(data[order], activation)
     np.testing.assert_array_equal(a.units, b.units)
     np.testing.assert_allclose(a.layer, b.layer, rtol=1e-9, atol=1e-12, equal_nan=True)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from tensorboard_plugin_saturation import metadata, statistics, summary
+from tensorboard_plugin_saturation import metadata, numpy_statistics, summary
 
 
 def test_pb_holds_layer_and_units_values():
@@ -15,7 +15,7 @@ def test_pb_holds_layer_and_units_values():
     pb = summary.saturation_pb("dense_1", data, "desc", activation="sigmoid", layer_index=2)
     assert [v.tag for v in pb.value] == ["dense_1", "dense_1/units"]
     layer, units = pb.value
-    expected = statistics.compute(data)
+    expected = numpy_statistics.compute(data)
     np.testing.assert_array_equal(tensor_util.make_ndarray(layer.tensor), expected.layer)
     np.testing.assert_array_equal(tensor_util.make_ndarray(units.tensor), [128, 0, 255])
     assert tensor_util.make_ndarray(units.tensor).dtype == np.uint8

@@ -1,6 +1,6 @@
 """The TF op computes the numbers of the numpy reference, on every row of its edge-case table.
 
-One table of data runs through `statistics.compute` (numpy) and through the TF
+One table of data runs through `numpy_statistics.compute` (numpy) and through the TF
 op: the public path eagerly and inside `tf.function`, and each of its two
 implementations (the fused XLA pass and the generic one) eagerly. Counts,
 histogram, per-unit shares and saturated fractions must be equal; the float
@@ -16,7 +16,7 @@ tf = pytest.importorskip("tensorflow")
 from tensorboard.backend.event_processing import event_file_loader  # noqa: E402
 from tensorboard.util import tensor_util  # noqa: E402
 
-from tensorboard_plugin_saturation import _tf_statistics, activations, metadata, statistics, summary  # noqa: E402
+from tensorboard_plugin_saturation import _tf_statistics, activations, metadata, numpy_statistics, summary  # noqa: E402
 
 EXACT_FIELDS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "outOfRange")
 CLOSE_FIELDS = ("meanDerivative", "phi", "mean", "std")
@@ -142,10 +142,10 @@ def assert_same_statistics(layer, units, expected):
     np.testing.assert_array_equal(layer[fields:], expected.layer[fields:], err_msg="histogram")
     np.testing.assert_array_equal(units, expected.units, err_msg="units")
     for name in EXACT_FIELDS:
-        got, want = statistics.field(layer, name), statistics.field(expected.layer, name)
+        got, want = numpy_statistics.field(layer, name), numpy_statistics.field(expected.layer, name)
         assert got == want or (np.isnan(got) and np.isnan(want)), (name, got, want)
     for name in CLOSE_FIELDS:
-        got, want = statistics.field(layer, name), statistics.field(expected.layer, name)
+        got, want = numpy_statistics.field(layer, name), numpy_statistics.field(expected.layer, name)
         if np.isnan(want):
             assert np.isnan(got), (name, got)
         else:
@@ -158,13 +158,13 @@ def assert_same_statistics(layer, units, expected):
 def test_tf_op_matches_the_numpy_reference(case, act, path):
     data = _case(case, act)
     layer, units = _tf_stats(data, act, path)
-    assert_same_statistics(layer, units, statistics.compute(data, act, 0.01))
+    assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
 
 
 def test_hand_computed_sigmoid_row():
     y = np.array([[0.005, 0.5, 0.995]], F32)
     layer, units = _tf_stats(y, "sigmoid", "auto-function")
-    s = {name: statistics.field(layer, name) for name in metadata.STATS_FIELDS}
+    s = {name: numpy_statistics.field(layer, name) for name in metadata.STATS_FIELDS}
     assert s["count"] == 3 and s["nonfinite"] == 0 and s["outOfRange"] == 0
     assert s["saturatedLow"] == 1 / 3 and s["saturatedHigh"] == 1 / 3
     assert s["stuckUnits"] == 2 and units.tolist() == [255, 0, 255]
@@ -179,10 +179,10 @@ def test_hand_computed_sigmoid_row():
 def test_hand_computed_tanh_row():
     y = np.array([[-0.995, -0.98, 0.0, 0.98, 0.995]], F32)
     layer, units = _tf_stats(y, "tanh", "auto-function")
-    assert statistics.field(layer, "saturatedLow") == 0.2 and statistics.field(layer, "saturatedHigh") == 0.2
+    assert numpy_statistics.field(layer, "saturatedLow") == 0.2 and numpy_statistics.field(layer, "saturatedHigh") == 0.2
     assert units.tolist() == [255, 0, 0, 0, 255]
-    assert statistics.field(layer, "phi") == pytest.approx(0.79, rel=1e-6)  # mean |y|
-    assert statistics.field(layer, "meanDerivative") == pytest.approx(
+    assert numpy_statistics.field(layer, "phi") == pytest.approx(0.79, rel=1e-6)  # mean |y|
+    assert numpy_statistics.field(layer, "meanDerivative") == pytest.approx(
         (2 * (1 - 0.995**2) + 2 * (1 - 0.98**2) + 1) / 5, rel=1e-6
     )
     histogram = layer[len(metadata.STATS_FIELDS):]
@@ -193,9 +193,9 @@ def test_hand_computed_tanh_row():
 def test_hand_computed_relu_rows():
     y = np.array([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]], F32)
     layer, units = _tf_stats(y, "relu", "auto-function")
-    assert statistics.field(layer, "saturatedLow") == 0.5 and statistics.field(layer, "saturatedHigh") == 0
-    assert units.tolist() == [255, 0, 128] and statistics.field(layer, "stuckUnits") == 1
-    assert statistics.field(layer, "meanDerivative") == 0.5 and np.isnan(statistics.field(layer, "phi"))
+    assert numpy_statistics.field(layer, "saturatedLow") == 0.5 and numpy_statistics.field(layer, "saturatedHigh") == 0
+    assert units.tolist() == [255, 0, 128] and numpy_statistics.field(layer, "stuckUnits") == 1
+    assert numpy_statistics.field(layer, "meanDerivative") == 0.5 and np.isnan(numpy_statistics.field(layer, "phi"))
     histogram = layer[len(metadata.STATS_FIELDS):]
     # bin 0: y < 2**-126 (the zeros); [1, 2) is bin 14, [2, 4) bin 15.
     assert histogram[0] == 3 and histogram[14] == 1 and histogram[15] == 2 and histogram.sum() == 6
@@ -228,7 +228,7 @@ def test_saturation_writes_the_tensors_of_saturation_pb(tmp_path, mode):
         assert value.metadata.summary_description == expected[tag].metadata.summary_description
     layer = tensor_util.make_ndarray(written["hidden"][1].tensor)
     units = tensor_util.make_ndarray(written["hidden/units"][1].tensor)
-    pb = statistics.Statistics(
+    pb = numpy_statistics.Statistics(
         layer=tensor_util.make_ndarray(expected["hidden"].tensor),
         units=tensor_util.make_ndarray(expected["hidden/units"].tensor),
     )
@@ -250,7 +250,7 @@ def test_unknown_implementation_is_rejected():
 def test_large_layer_matches_the_reference(act):
     data = _in_range(np.random.default_rng(11), (2048, 2048), act).astype(F32)
     layer, units = _tf_stats(data, act, "auto-function")
-    assert_same_statistics(layer, units, statistics.compute(data, act, 0.01))
+    assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
 
 
 @pytest.fixture
@@ -275,7 +275,7 @@ def test_counts_carried_over_several_chunks_match_the_reference(act, units, chun
     rows = 7 * 64 * _tf_statistics._fold(units) + 5  # 7 loop steps (4 chunks) and 5 rows left over
     data = _in_range(np.random.default_rng(5), (rows, units), act).astype(F32)
     layer, units_out = _tf_stats(data, act, "fused-function")
-    assert_same_statistics(layer, units_out, statistics.compute(data, act, 0.01))
+    assert_same_statistics(layer, units_out, numpy_statistics.compute(data, act, 0.01))
 
 
 def test_a_16_bit_field_filled_to_its_limit_matches_the_reference():
@@ -285,6 +285,6 @@ def test_a_16_bit_field_filled_to_its_limit_matches_the_reference():
     data = np.full((rows, 256), 0.995, F32)
     data[::97] = _in_range(np.random.default_rng(3), data[::97].shape, "sigmoid")
     layer, units = _tf_stats(data, "sigmoid", "fused-function")
-    expected = statistics.compute(data, "sigmoid", 0.01)
+    expected = numpy_statistics.compute(data, "sigmoid", 0.01)
     assert_same_statistics(layer, units, expected)
     assert expected.layer[len(metadata.STATS_FIELDS) + 31] > 65472 * 256 * 0.98

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from tensorboard_plugin_saturation import activations, metadata, statistics
+from tensorboard_plugin_saturation import activations, metadata, numpy_statistics
 
 
 def stats(data, activation="sigmoid", eps=0.01):
-    result = statistics.compute(np.asarray(data), activation, eps)
-    fields = {name: statistics.field(result.layer, name) for name in metadata.STATS_FIELDS}
+    result = numpy_statistics.compute(np.asarray(data), activation, eps)
+    fields = {name: numpy_statistics.field(result.layer, name) for name in metadata.STATS_FIELDS}
     fields["histogram"] = result.layer[len(metadata.STATS_FIELDS):]
     fields["units"] = result.units
     return fields
@@ -144,7 +144,7 @@ def test_integer_data_is_accepted():
 
 
 def test_quantize_keeps_zero_and_scale_for_never_and_always():
-    q = statistics.quantize_units([0, 1, 999, 1000, 5], [1000, 1000, 1000, 1000, 0])
+    q = numpy_statistics.quantize_units([0, 1, 999, 1000, 5], [1000, 1000, 1000, 1000, 0])
     assert q.tolist() == [0, 1, 254, 255, 0]
 
 
@@ -160,7 +160,7 @@ def test_quantize_keeps_zero_and_scale_for_never_and_always():
 )
 def test_bad_data_names_what_was_expected(data, error, message):
     with pytest.raises(error, match=message):
-        statistics.compute(data)
+        numpy_statistics.compute(data)
 
 
 @pytest.mark.parametrize(
@@ -174,4 +174,4 @@ def test_bad_data_names_what_was_expected(data, error, message):
 )
 def test_bad_options_name_what_was_expected(kwargs, error, message):
     with pytest.raises(error, match=message):
-        statistics.compute(np.ones((2, 2)), **kwargs)
+        numpy_statistics.compute(np.ones((2, 2)), **kwargs)
