@@ -11,6 +11,7 @@ from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
 from tensorboard_plugin_saturation import _probe
+from tensorboard_plugin_saturation import _targets
 from tensorboard_plugin_saturation import activations as activations_lib
 
 
@@ -132,7 +133,7 @@ class SaturationCallback(keras.callbacks.Callback):
         self._active = False
         if not is_chief(*_task_of(getattr(self.model, "distribute_strategy", None))):
             return
-        targets = _probe.find_targets(self.model, self.layers)
+        targets = _targets.find_targets(self.model, self.layers)
         if not targets:
             self._warn(
                 "SaturationCallback: model %r has no layer whose activation is "

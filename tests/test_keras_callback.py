@@ -19,6 +19,7 @@ from tensorboard.util import tensor_util  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
 from tensorboard_plugin_saturation import _probe  # noqa: E402
+from tensorboard_plugin_saturation import _targets  # noqa: E402
 from tensorboard_plugin_saturation import keras_callback as keras_lib  # noqa: E402
 from tensorboard_plugin_saturation import metadata  # noqa: E402
 from tensorboard_plugin_saturation import reader as reader_lib  # noqa: E402
@@ -352,7 +353,7 @@ def test_accepted_arguments_are_normalized():
 
 
 def discovered(model, layers=None):
-    return [(t.tag, t.activation.name, t.index) for t in _probe.find_targets(model, layers)]
+    return [(t.tag, t.activation.name, t.index) for t in _targets.find_targets(model, layers)]
 
 
 def test_discovery_in_a_sequential_model():
@@ -473,9 +474,9 @@ def test_input_scale_is_the_std_and_max_abs_of_the_finite_values(values, std, ma
 
 
 def test_glorot_std_uses_the_receptive_field_for_conv_kernels():
-    assert _probe.glorot_std((64, 256)) == math.sqrt(2.0 / 320)
-    assert _probe.glorot_std((3, 3, 2, 4)) == math.sqrt(2.0 / (18 + 36))
-    assert math.isnan(_probe.glorot_std((4,)))
+    assert _targets.glorot_std((64, 256)) == math.sqrt(2.0 / 320)
+    assert _targets.glorot_std((3, 3, 2, 4)) == math.sqrt(2.0 / (18 + 36))
+    assert math.isnan(_targets.glorot_std((4,)))
 
 
 # -- multi-worker: who writes -----------------------------------------------------------
