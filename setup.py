@@ -8,7 +8,7 @@ setuptools.setup(
     description="TensorBoard tab that shows saturated sigmoid/tanh units and dead ReLUs, and says why.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    packages=["tensorboard_plugin_saturation"],
+    packages=["tensorboard_plugin_saturation", "tensorboard_plugin_saturation.diagnosis"],
     package_data={"tensorboard_plugin_saturation": ["static/*.js", "static/*.css", "http_api.md"]},
     python_requires=">=3.9",
     install_requires=[

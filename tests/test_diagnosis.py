@@ -87,7 +87,7 @@ def test_initialization_with_signals_names_the_kernel_std():
                         "mean derivative 0.033 at step 90, 13% of the sigmoid maximum 0.25; "
                         "kernel std 1 = 16x the Glorot std 0.0625 at step 0, at least 2x; "
                         "3 layers saturated at their last step: dense 50%, dense_1 70%, dense_2 58%",
-            "remedy": diagnosis._INIT_SATURATING,
+            "remedy": diagnosis.remedies.INIT_SATURATING,
             "snippet": GLOROT_SNIPPET_256,
         }],
     }
@@ -145,8 +145,8 @@ def test_input_scaling_with_signals_names_the_input_std():
                         "mean derivative 0.004 at step 90, 2% of the sigmoid maximum 0.25; "
                         "input std 96.1 (max |x| 255) at step 0, at least 2; "
                         "Glorot init assumes inputs of unit scale",
-            "remedy": diagnosis._INPUT_SCALING,
-            "snippet": diagnosis._INPUT_SNIPPET,
+            "remedy": diagnosis.remedies.INPUT_SCALING,
+            "snippet": diagnosis.remedies.INPUT_SNIPPET,
         }],
     }
 
@@ -196,7 +196,7 @@ def test_summary_only_a_single_logged_layer_saturated_from_the_start_is_unknown(
         "both explain; log with SaturationCallback to compare the input std and the kernel std "
         "with the Glorot std"
     )
-    assert result["findings"][0]["remedy"] == diagnosis._UNKNOWN_SATURATING
+    assert result["findings"][0]["remedy"] == diagnosis.remedies.UNKNOWN_SATURATING
 
 
 def test_summary_only_later_onset_is_likely_the_learning_rate():
@@ -272,7 +272,7 @@ def test_relu_dying_during_training_is_the_learning_rate():
 def test_relu_dead_from_the_start_is_initialization_with_he_init():
     relu = layer("dense", [0.9, 0.9], activation="relu", units=32, stuck=[20.0, 20.0])
     finding = diagnosis.diagnose("r", [relu, layer("dense_1", [0.0, 0.0], activation="relu", units=32)])["findings"][0]
-    assert (finding["cause"], finding["remedy"]) == ("initialization", diagnosis._INIT_RELU)
+    assert (finding["cause"], finding["remedy"]) == ("initialization", diagnosis.remedies.INIT_RELU)
     assert finding["evidence"] == (
         "units of dense dead (zero on every probe sample): 63% at step 0, 63% at step 45; "
         "dead from step 0, before any update: the initial weights and biases switch these units off "
@@ -391,7 +391,7 @@ def test_nonfinite_activations_during_training_are_divergence():
 def test_nonfinite_activations_from_the_start_point_to_the_inputs():
     finding = diagnosis.diagnose("r", [layer("dense", [0.0, 0.0], nonfinite=[3.0, 3.0])])["findings"][0]
     assert (finding["cause"], finding["remedy"], finding["snippet"]) == (
-        "unknown", diagnosis._UNKNOWN_NONFINITE, diagnosis._NONFINITE_SNIPPET)
+        "unknown", diagnosis.remedies.UNKNOWN_NONFINITE, diagnosis.remedies.NONFINITE_SNIPPET)
     assert finding["evidence"].startswith("activations of dense NaN or Inf: <1% at step 0, <1% at step 45")
 
 

@@ -66,7 +66,7 @@ def test_json_report_is_the_diagnosis_of_every_run(mixed, capsys):
     assert printed["runs"]["healthy"] == {"run": "healthy", "status": "healthy", "findings": []}
     finding = printed["runs"]["raw_inputs"]["findings"][0]
     assert (finding["cause"], finding["layers"], finding["step"], finding["snippet"]) == (
-        "input_scaling", ["dense"], 0, diagnosis._INPUT_SNIPPET)
+        "input_scaling", ["dense"], 0, diagnosis.remedies.INPUT_SNIPPET)
 
 
 @pytest.mark.parametrize("flags, code", [([], 0), (["--fail-on-saturated"], 1), (["--json", "--fail-on-saturated"], 1)])

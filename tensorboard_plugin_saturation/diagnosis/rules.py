@@ -1,10 +1,9 @@
-"""Why a run's units saturate: rules over the logged statistics.
+"""The diagnosis rules: which layers have a problem, and its most likely cause.
 
-`diagnose(run, layers)` is the pure core: `LayerSeries` of plain arrays in, a
-JSON-ready dict out. `diagnose_run(reader, ctx, experiment_id, run)` reads one
-run through `reader.Reader` and diagnoses it; the `/diagnosis` route and the
-report CLI both call it, so they give the same answer. docs/diagnosis.md
-explains the rules in plain words.
+Pure functions over plain arrays: `find(layers)` takes `LayerSeries` (build
+them with `layer_series`) and returns `Finding`s, most important first; no
+remedy text and no reading here (see `remedies` and `reading`).
+docs/diagnosis.md explains every rule and threshold in plain words.
 
 A layer has a problem when it is flagged at its last logged step; its onset
 is the first step at which it was flagged:
@@ -46,6 +45,8 @@ import numpy as np
 
 from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation import metadata
+from tensorboard_plugin_saturation.diagnosis._format import num
+from tensorboard_plugin_saturation.diagnosis._format import pct
 
 # -- Thresholds ---------------------------------------------------------------
 # Each comment cites its source: the literature (collected in the project's
@@ -100,17 +101,27 @@ UPDATE_RATIO_LARGE = 1e-3
 # Largest mean derivative of each activation, for "x% of the maximum".
 MAX_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
 
-CAUSES = ("initialization", "learning_rate", "input_scaling", "unknown")
+# Every cause a finding can name, with the label the tab shows for it (sent
+# to the tab in each finding, so the tab holds no copy). The order breaks
+# ties between findings.
+CAUSE_LABELS = {
+    "initialization": "Initialization",
+    "learning_rate": "Learning rate",
+    "input_scaling": "Input scaling",
+    "unknown": "Unknown",
+}
+CAUSES = tuple(CAUSE_LABELS)
 HEALTHY = "healthy"
 SATURATED = "saturated"
 
 # Kinds of problem.
-_SATURATED = "saturated"
-_DEAD = "dead"
-_NONFINITE = "nonfinite"
+KIND_SATURATED = "saturated"
+KIND_DEAD = "dead"
+KIND_NONFINITE = "nonfinite"
+_SATURATED, _DEAD, _NONFINITE = KIND_SATURATED, KIND_DEAD, KIND_NONFINITE
 
 # Statistics the rules read.
-_NEEDED_STATS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "meanDerivative")
+NEEDED_STATS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "meanDerivative")
 
 LayerSeries = collections.namedtuple(
     "LayerSeries", ["tag", "activation", "units", "steps", "stats", "signals"]
@@ -141,9 +152,9 @@ def layer_series(tag, activation, units, steps, stats, signals=None):
     if np.any(np.diff(steps) <= 0):
         raise ValueError("steps must be strictly increasing; got %s" % steps.tolist())
     stats = _arrays("stats", stats, len(steps))
-    missing = [name for name in _NEEDED_STATS if name not in stats]
+    missing = [name for name in NEEDED_STATS if name not in stats]
     if missing:
-        raise ValueError("stats must have the fields %s; missing %s" % (list(_NEEDED_STATS), missing))
+        raise ValueError("stats must have the fields %s; missing %s" % (list(NEEDED_STATS), missing))
     if signals is not None:
         given = _arrays("signals", signals, len(steps))
         nan = np.full(len(steps), np.nan)
@@ -174,14 +185,16 @@ _Problem = collections.namedtuple(
 )
 
 
-def diagnose(run, layers):
-    """Diagnoses one run from its layers' series (`LayerSeries`, network order).
+Finding = collections.namedtuple(
+    "Finding", ["cause", "kind", "layers", "step", "evidence", "worst", "learning_rate"]
+)
+Finding.__doc__ = """One cause and kind of problem: the layers' tags in network order, the
+onset step, the evidence text, the worst layer's `LayerSeries` and the
+largest learning rate logged before its onset (NaN if unknown)."""
 
-    Returns:
-      {"run": run, "status": "healthy" | "saturated", "findings": [...]}, each
-      finding {"cause", "layers", "step", "evidence", "remedy", "snippet"},
-      most important first; status is healthy iff there are no findings.
-    """
+
+def find(layers):
+    """The `Finding`s of one run's layers (`LayerSeries`, network order), most important first."""
     layers = [layer for layer in layers if len(layer.steps)]
     problems = [p for p in (_problem(layer, i) for i, layer in enumerate(layers)) if p]
     start_tags = {p.layer.tag for p in problems if p.kind != _NONFINITE and p.at_start}
@@ -191,8 +204,7 @@ def diagnose(run, layers):
         groups.setdefault((cause, problem.kind), []).append((problem, clauses))
     findings = [_finding(cause, kind, members) for (cause, kind), members in groups.items()]
     findings.sort(key=lambda f: f[0])
-    findings = [f[1] for f in findings]
-    return {"run": run, "status": SATURATED if findings else HEALTHY, "findings": findings}
+    return [f[1] for f in findings]
 
 
 def _problem(layer, index):
@@ -280,22 +292,22 @@ def _start_cause_from_signals(problem, first):
     step = problem.layer.steps[0]
     kernel_ratio = first["kernelStd"] / first["glorotStd"]
     kernel_clause = "kernel std %s = %sx the Glorot std %s at step %d" % (
-        _num(first["kernelStd"]), _num(kernel_ratio), _num(first["glorotStd"]), step
+        num(first["kernelStd"]), num(kernel_ratio), num(first["glorotStd"]), step
     )
     input_std = first["inputStd"] if problem.index == 0 else math.nan
     input_clause = "input std %s (max |x| %s) at step %d" % (
-        _num(input_std), _num(first["inputMaxAbs"]), step
+        num(input_std), num(first["inputMaxAbs"]), step
     )
     if input_std >= INPUT_STD_LARGE and input_std >= kernel_ratio:
         return "input_scaling", [
             "%s, at least %s; Glorot init assumes inputs of unit scale"
-            % (input_clause, _num(INPUT_STD_LARGE))
+            % (input_clause, num(INPUT_STD_LARGE))
         ]
     if kernel_ratio >= KERNEL_RATIO_LARGE:
-        return "initialization", ["%s, at least %sx" % (kernel_clause, _num(KERNEL_RATIO_LARGE))]
-    clauses = ["%s, under %sx" % (kernel_clause, _num(KERNEL_RATIO_LARGE))]
+        return "initialization", ["%s, at least %sx" % (kernel_clause, num(KERNEL_RATIO_LARGE))]
+    clauses = ["%s, under %sx" % (kernel_clause, num(KERNEL_RATIO_LARGE))]
     if math.isfinite(input_std):
-        clauses.append("%s, under %s" % (input_clause, _num(INPUT_STD_LARGE)))
+        clauses.append("%s, under %s" % (input_clause, num(INPUT_STD_LARGE)))
     clauses.append("neither explains it: check the biases and the offset of the layer's input")
     return "unknown", clauses
 
@@ -319,17 +331,17 @@ def _late_cause(problem):
         ]
     peak = int(np.nanargmax(window))
     lr = _blamed_learning_rate(problem)
-    lr_clause = ", learning rate %s" % _num(lr) if math.isfinite(lr) else ""
+    lr_clause = ", learning rate %s" % num(lr) if math.isfinite(lr) else ""
     moved = "the kernel of %s moved %s of its norm per step between steps %d and %d" % (
-        layer.tag, _num(window[peak]), layer.steps[peak - 1], layer.steps[peak]
+        layer.tag, num(window[peak]), layer.steps[peak - 1], layer.steps[peak]
     )
     if window[peak] >= UPDATE_RATIO_LARGE:
         return "learning_rate", [
-            "%s, at least %s (Karpathy's rule of thumb)%s" % (moved, _num(UPDATE_RATIO_LARGE), lr_clause)
+            "%s, at least %s (Karpathy's rule of thumb)%s" % (moved, num(UPDATE_RATIO_LARGE), lr_clause)
         ]
     return "unknown", [
         "onset at step %d, but %s, under %s: the updates were too small to blame the "
-        "learning rate%s" % (onset_step, moved, _num(UPDATE_RATIO_LARGE), lr_clause)
+        "learning rate%s" % (onset_step, moved, num(UPDATE_RATIO_LARGE), lr_clause)
     ]
 
 
@@ -355,7 +367,7 @@ def _per_step_update_ratios(steps, update_ratio):
 
 
 def _finding(cause, kind, members):
-    """(sort key, finding dict) of one group of problems with the same cause and kind."""
+    """(sort key, `Finding`) of one group of problems with the same cause and kind."""
     members.sort(key=lambda m: m[0].index)
     problems = [m[0] for m in members]
     onsets = [p.layer.steps[p.onset] for p in problems]
@@ -370,18 +382,18 @@ def _finding(cause, kind, members):
             % (
                 len(problems),
                 _kind_word(kind),
-                ", ".join("%s %s" % (p.layer.tag, _pct(p.share[-1])) for p in problems),
+                ", ".join("%s %s" % (p.layer.tag, pct(p.share[-1])) for p in problems),
             )
         )
-    remedy, snippet = _remedy(cause, kind, worst)
-    finding = {
-        "cause": cause,
-        "layers": [p.layer.tag for p in problems],
-        "step": step,
-        "evidence": "; ".join(evidence),
-        "remedy": remedy,
-        "snippet": snippet,
-    }
+    finding = Finding(
+        cause=cause,
+        kind=kind,
+        layers=[p.layer.tag for p in problems],
+        step=step,
+        evidence="; ".join(evidence),
+        worst=worst.layer,
+        learning_rate=_blamed_learning_rate(worst),
+    )
     key = (step, -len(problems), -float(worst.share[-1]), CAUSES.index(cause), kind)
     return key, finding
 
@@ -390,7 +402,7 @@ def _symptom(problem):
     """The worst layer's numbers: share at the first step, the onset and the last step."""
     layer = problem.layer
     picks = sorted({0, problem.onset, len(layer.steps) - 1})
-    over = ", ".join("%s at step %d" % (_pct(problem.share[i]), layer.steps[i]) for i in picks)
+    over = ", ".join("%s at step %d" % (pct(problem.share[i]), layer.steps[i]) for i in picks)
     if problem.kind == _DEAD:
         return "units of %s dead (zero on every probe sample): %s" % (layer.tag, over)
     if problem.kind == _NONFINITE:
@@ -398,8 +410,8 @@ def _symptom(problem):
     derivative = layer.stats["meanDerivative"][-1]
     maximum = MAX_DERIVATIVE[layer.activation]
     return "activations of %s saturated: %s; mean derivative %s at step %d, %s of the %s maximum %s" % (
-        layer.tag, over, _num(derivative), layer.steps[-1], _pct(derivative / maximum),
-        layer.activation, _num(maximum),
+        layer.tag, over, num(derivative), layer.steps[-1], pct(derivative / maximum),
+        layer.activation, num(maximum),
     )
 
 
@@ -407,174 +419,3 @@ def _kind_word(kind):
     return {_SATURATED: "saturated", _DEAD: "with dead units", _NONFINITE: "non-finite"}[kind]
 
 
-# -- Remedies -------------------------------------------------------------------
-# Each snippet is Keras 3 code that runs as is, given `model` (the user's Keras
-# model) and `x_train` (its training inputs) where it names them.
-
-_INIT_SATURATING = (
-    "Initialize the kernels with Glorot (Xavier) uniform, the Keras default for Dense and "
-    "Conv layers, so that pre-activations start in the sigmoid/tanh's near-linear range "
-    "(Glorot & Bengio 2010); drop any kernel_initializer with a large fixed std such as "
-    "RandomNormal(stddev=1.0)."
-)
-_INIT_RELU = (
-    "Initialize ReLU kernels with He normal and the biases at zero, so that about half of "
-    "each layer's units start active; a LeakyReLU never dies completely."
-)
-_LEARNING_RATE = (
-    "Lower the learning rate (about 10x%s) and decay it during training. Saturated and dead "
-    "units pass almost no gradient and rarely recover, so retrain from a fresh initialization."
-)
-_INPUT_SCALING = (
-    "Standardize the inputs to zero mean and unit variance: adapt a keras.layers.Normalization "
-    "layer to the training data and put it first (or use sklearn's StandardScaler)."
-)
-_UNKNOWN_SATURATING = (
-    "Neither the kernel scale, the input scale nor large updates explain it. Check the bias "
-    "initializers and whatever feeds the layer; a BatchNormalization before the activation "
-    "keeps pre-activations centred with unit variance."
-)
-_UNKNOWN_NONFINITE = (
-    "Find where the NaN or Inf come from: check the inputs with numpy.isfinite and look for "
-    "divisions, logs or exponentials of unbounded values before this layer."
-)
-
-
-def _remedy(cause, kind, worst):
-    layer = worst.layer
-    if cause == "initialization":
-        if layer.activation == "relu":
-            return _INIT_RELU, _layer_snippet(layer, "he_normal")
-        return _INIT_SATURATING, _layer_snippet(layer, "glorot_uniform")
-    if cause == "learning_rate":
-        lr = _blamed_learning_rate(worst)
-        change = ", from %s to %s" % (_num(lr), _num(lr / 10)) if math.isfinite(lr) else ""
-        return _LEARNING_RATE % change, _learning_rate_snippet(lr, clip=kind == _NONFINITE)
-    if cause == "input_scaling":
-        return _INPUT_SCALING, _INPUT_SNIPPET
-    if kind == _NONFINITE:
-        return _UNKNOWN_NONFINITE, _NONFINITE_SNIPPET
-    return _UNKNOWN_SATURATING, _batchnorm_snippet(layer)
-
-
-def _layer_snippet(layer, initializer):
-    return (
-        "import keras\n"
-        "\n"
-        "# The same kernel_initializer works for Conv1D/2D/3D layers.\n"
-        "layer = keras.layers.Dense(\n"
-        "    %d, activation=\"%s\", kernel_initializer=\"%s\", bias_initializer=\"zeros\"\n"
-        ")\n" % (layer.units, layer.activation, initializer)
-    )
-
-
-def _learning_rate_snippet(lr, clip):
-    if math.isfinite(lr):
-        initial = "%s,  # 10x lower than the logged %s" % (_num(lr / 10), _num(lr))
-    else:
-        initial = "0.1 * float(model.optimizer.learning_rate),  # 10x lower"
-    return (
-        "import keras\n"
-        "\n"
-        "schedule = keras.optimizers.schedules.ExponentialDecay(\n"
-        "    initial_learning_rate=%s\n"
-        "    decay_steps=1000,\n"
-        "    decay_rate=0.5,\n"
-        ")\n"
-        "optimizer = keras.optimizers.Adam(learning_rate=schedule%s)\n"
-        "model.compile(optimizer=optimizer, loss=model.loss, metrics=[\"accuracy\"])\n"
-        % (initial, ", clipnorm=1.0" if clip else "")
-    )
-
-
-_INPUT_SNIPPET = (
-    "import keras\n"
-    "\n"
-    "normalizer = keras.layers.Normalization()\n"
-    "normalizer.adapt(x_train)  # learns each feature's mean and variance\n"
-    "inputs = keras.Input(shape=x_train.shape[1:])\n"
-    "model = keras.Model(inputs, model(normalizer(inputs)))\n"
-)
-
-_NONFINITE_SNIPPET = (
-    "import keras\n"
-    "import numpy as np\n"
-    "\n"
-    "print(np.count_nonzero(~np.isfinite(x_train)), \"non-finite input values\")\n"
-    "x_train = np.nan_to_num(x_train, nan=0.0, posinf=0.0, neginf=0.0)\n"
-    "print(np.isfinite(keras.ops.convert_to_numpy(model(x_train[:32]))).all())\n"
-)
-
-
-def _batchnorm_snippet(layer):
-    return (
-        "import keras\n"
-        "\n"
-        "block = keras.Sequential([\n"
-        "    keras.layers.Dense(%d, use_bias=False),\n"
-        "    keras.layers.BatchNormalization(),\n"
-        "    keras.layers.Activation(\"%s\"),\n"
-        "])\n" % (layer.units, layer.activation)
-    )
-
-
-# -- Formatting -------------------------------------------------------------------
-
-
-def _pct(share):
-    """A share as a percentage: "69%", "<1%", ">99%"."""
-    if not math.isfinite(share):
-        return "n/a"
-    if 0 < share < 0.01:
-        return "<1%"
-    if 0.99 < share < 1:
-        return ">99%"
-    return "%d%%" % int(math.floor(share * 100 + 0.5))
-
-
-def _num(value):
-    """A number with 3 significant digits: 0.0625, 16, 1.2e-05."""
-    if not math.isfinite(value):
-        return "n/a"
-    return "%.3g" % value
-
-
-# -- Reading a run ----------------------------------------------------------------
-
-
-def read_run(reader, ctx, experiment_id, run):
-    """Reads one run as `LayerSeries` in network order; None if it has no saturation data.
-
-    Layers whose series cannot be read, are empty, or come from an activation
-    or layout this version does not know are left out.
-    """
-    layers = reader.layers(ctx, experiment_id, run=run).get(run)
-    if not layers:
-        return None
-    result = []
-    for layer in layers:
-        known = layer.activation in activations_lib.ACTIVATIONS
-        if not known or not set(_NEEDED_STATS) <= set(layer.fields):
-            continue
-        width = len(layer.fields) + len(layer.edges) - 1
-        series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
-        if series is None or not len(series.steps):
-            continue
-        steps, rows = np.unique(series.steps, return_index=True)  # sorted; first of duplicates
-        values = series.values[rows]
-        stats = {name: values[:, i] for i, name in enumerate(layer.fields) if name in _NEEDED_STATS}
-        result.append(
-            layer_series(
-                layer.tag, layer.activation, layer.units, steps, stats,
-                reader.signals_at(ctx, experiment_id, run, layer, steps),
-            )
-        )
-    return result
-
-
-def diagnose_run(reader, ctx, experiment_id, run):
-    """Reads `run` through `reader` and diagnoses it; None if it has no saturation data."""
-    layers = read_run(reader, ctx, experiment_id, run)
-    if layers is None:
-        return None
-    return diagnose(run, layers)

@@ -1,0 +1,36 @@
+"""The reading adapter: a run read through `reader.Reader`, as `rules.LayerSeries`."""
+
+import numpy as np
+
+from tensorboard_plugin_saturation import activations as activations_lib
+from tensorboard_plugin_saturation.diagnosis import rules
+
+
+def read_run(reader, ctx, experiment_id, run):
+    """Reads one run as `LayerSeries` in network order; None if it has no saturation data.
+
+    Layers whose series cannot be read, are empty, or come from an activation
+    or layout this version does not know are left out.
+    """
+    layers = reader.layers(ctx, experiment_id, run=run).get(run)
+    if not layers:
+        return None
+    result = []
+    for layer in layers:
+        known = layer.activation in activations_lib.ACTIVATIONS
+        if not known or not set(rules.NEEDED_STATS) <= set(layer.fields):
+            continue
+        width = len(layer.fields) + len(layer.edges) - 1
+        series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
+        if series is None or not len(series.steps):
+            continue
+        steps, rows = np.unique(series.steps, return_index=True)  # sorted; first of duplicates
+        values = series.values[rows]
+        stats = {name: values[:, i] for i, name in enumerate(layer.fields) if name in rules.NEEDED_STATS}
+        result.append(
+            rules.layer_series(
+                layer.tag, layer.activation, layer.units, steps, stats,
+                reader.signals_at(ctx, experiment_id, run, layer, steps),
+            )
+        )
+    return result
