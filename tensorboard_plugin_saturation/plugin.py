@@ -96,7 +96,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
                 )
             if entries:
                 runs.append({"run": run, "layers": entries})
-        return {"runs": runs}
+        return {"runs": runs, "limits": {"maxSteps": _LIMIT_MAX_STEPS, "maxUnits": _LIMIT_MAX_UNITS}}
 
     # -- overview -----------------------------------------------------------
 

@@ -40,7 +40,8 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
                 dict(layer, tag="hidden", activation="sigmoid", units=3, steps=3, maxStep=20),
                 dict(layer, tag="out", activation="relu", units=2, steps=3, maxStep=20),
             ]},
-        ]
+        ],
+        "limits": {"maxSteps": 10000, "maxUnits": 8192},  # the largest maxSteps and maxUnits the routes accept
     }
 
 

@@ -3,14 +3,17 @@ import assert from 'node:assert/strict';
 
 import {
   DERIVATIVE_CEILING,
-  MAX_REQUEST_COLUMNS,
   causeLabel,
   distributionGrid,
   findingMarks,
+  foldColumns,
   maxValue,
   nonfiniteSteps,
   reconcileSelection,
   requestedColumns,
+  runLastStep,
+  runShare,
+  serverInfo,
   stuckSummary,
   unitGroup,
   unitsGrid,
@@ -29,11 +32,62 @@ test('DERIVATIVE_CEILING is f\'(0) of each activation', () => {
   assert.deepEqual({ ...DERIVATIVE_CEILING }, { sigmoid: 0.25, tanh: 1, relu: 1 });
 });
 
-test('requestedColumns asks for one column per device pixel, within the route limits', () => {
-  assert.equal(requestedColumns(600, 1), 600);
-  assert.equal(requestedColumns(600.4, 2), 1201);
-  assert.equal(requestedColumns(0, 2), 1);
-  assert.equal(requestedColumns(8000, 2), MAX_REQUEST_COLUMNS);
+test('requestedColumns asks for one column per device pixel, within the route limit', () => {
+  assert.equal(requestedColumns(600, 1, 10000), 600);
+  assert.equal(requestedColumns(600.4, 2, 10000), 1201);
+  assert.equal(requestedColumns(0, 2, 10000), 1);
+  assert.equal(requestedColumns(8000, 2, 10000), 10000);
+});
+
+test('runLastStep is the largest maxStep of a run\'s layers', () => {
+  assert.equal(runLastStep({ layers: [{ maxStep: 90 }, { maxStep: 120 }, { maxStep: null }] }), 120);
+  assert.equal(runLastStep({ layers: [{ maxStep: null }] }), null);
+  assert.equal(runLastStep(null), null);
+});
+
+test('runShare is the share of the step axis from 0 to the last step a run covers', () => {
+  assert.equal(runShare(99, 9999), 0.01);
+  assert.equal(runShare(9999, 9999), 1);
+  assert.equal(runShare(0, 9), 0.1);
+  assert.equal(runShare(-5, 9), 0.1); // at least one step
+  assert.equal(runShare(null, 9999), 1);
+  assert.equal(runShare(5, null), 1);
+});
+
+test('serverInfo keeps the limits and the activations of GET runs', () => {
+  const activations = { relu: { maxDerivative: 1 } };
+  assert.deepEqual(serverInfo({ runs: [], limits: { maxSteps: 3, maxUnits: 4 }, activations }), {
+    limits: { maxSteps: 3, maxUnits: 4 },
+    activations,
+  });
+  assert.deepEqual(serverInfo({ runs: [], limits: { maxSteps: 3, maxUnits: 4 } }).activations, {});
+});
+
+test('foldColumns keeps columns that are at least a pixel wide as they are', () => {
+  assert.deepEqual(foldColumns([0, 2, 5], [[0.1, 0.2]]), { colEdges: [0, 2, 5], rows: [[0.1, 0.2]], groups: [0, 1] });
+});
+
+test('foldColumns folds zero-width columns into the next drawn column, keeping the maximum', () => {
+  const folded = foldColumns(Int32Array.from([0, 0, 0, 3, 3, 5]), [
+    [0.1, 0.9, 0.2, null, 0.4],
+    [null, null, null, null, null],
+  ]);
+  assert.deepEqual(folded, {
+    colEdges: [0, 3, 5],
+    rows: [
+      [0.9, 0.4],
+      [null, null],
+    ],
+    groups: [0, 3],
+  });
+});
+
+test('foldColumns folds zero-width columns at the end into the last drawn column', () => {
+  assert.deepEqual(foldColumns([0, 2, 4, 4, 4], [[0.1, 0.2, 0.7, 0.3]]), {
+    colEdges: [0, 2, 4],
+    rows: [[0.1, 0.7]],
+    groups: [0, 1],
+  });
 });
 
 test('reconcileSelection keeps the wanted runs that exist, in server order', () => {

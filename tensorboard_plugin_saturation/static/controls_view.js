@@ -14,10 +14,11 @@ const PALETTE_GRADIENT = `linear-gradient(to right, ${PALETTE_ANCHORS.map(
 
 /**
  * The run picker: one checkbox per run.
- * @param {function(string, boolean): void} onToggle Called with the run and its new state.
+ * @param {{onToggle: function(string, boolean): void, onSelect: function(string[]): void}} callbacks
+ *     onToggle: a run and its new state; onSelect: select exactly these runs.
  * @returns {{element: HTMLElement, setRuns: function(Array<{run: string, layers: Array}>, string[]): void}}
  */
-export function createRunPicker(onToggle) {
+export function createRunPicker({ onToggle }) {
   const list = h('div', { className: 'run-list' });
   const element = h('fieldset', { className: 'run-picker' }, [h('legend', { text: 'Runs' }), list]);
   return {

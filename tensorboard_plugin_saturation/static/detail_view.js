@@ -9,19 +9,11 @@ import { shareScale } from './colormap.js';
 import { createLegend } from './controls_view.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCount, formatList, formatPercent, formatPercentTick, formatTick } from './format.js';
-import { drawHorizontalRules, drawLine, drawVerticalMarks, prepareCanvas } from './heatmap.js';
-import { deviceLength, locate, spanEdges, uniformEdges } from './layout.js';
+import { drawHorizontalRules, drawLine, drawVerticalMarks } from './heatmap.js';
+import { deviceLength, locate } from './layout.js';
 import { DERIVATIVE_CEILING, distributionGrid, nonfiniteSteps, stuckSummary, unitGroup, unitsGrid } from './model.js';
-import {
-  createPlotFrame,
-  paintHeatmap,
-  renderStepAxis,
-  renderValueAxis,
-  showPlotCanvas,
-  showPlotMessage,
-  stepTickValues,
-} from './plot_view.js';
-import { columnSpans, edgeTickIndices, linearScale, niceTicks } from './scales.js';
+import { createPlotFrame, paintStepHeatmap, renderValueAxis, setUpStepPlot, showPlotMessage } from './plot_view.js';
+import { edgeTickIndices, linearScale, niceTicks } from './scales.js';
 
 /** Heights of the detail plots, CSS pixels. */
 export const DISTRIBUTION_HEIGHT_CSS = 160;
@@ -39,14 +31,6 @@ const LINE_PADDING_CSS = 6;
  * @property {number} pxRatio
  * @property {{unknown: string, line: string, grid: string, nonfinite: string}} colors
  */
-
-/**
- * Device-pixel edges of the columns spanning `starts[i]`..`ends[i]` on the shared
- * step axis: the spans of the overview's columns, so the detail lines up with it.
- */
-function stepColumnEdges(starts, ends, stepToCss, pxRatio) {
-  return spanEdges(columnSpans(starts, ends), stepToCss, pxRatio);
-}
 
 /** Device x of the middle of each column whose step had NaN/Inf values. */
 function nonfiniteXs(layer, colEdges) {
@@ -111,17 +95,12 @@ export function createDetailPanel(run, { tooltip }) {
   function drawDistribution(layer, view) {
     const grid = distributionGrid(layer.histograms);
     const bins = layer.edges.length - 1;
-    showPlotCanvas(distribution, DISTRIBUTION_HEIGHT_CSS);
-    const widthCss = distribution.area.clientWidth;
-    const { pxRatio } = view;
-    const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(layer.stepStarts, layer.stepEnds, stepToXCss.map, pxRatio);
-    const rowEdges = uniformEdges(bins, DISTRIBUTION_HEIGHT_CSS, pxRatio);
+    const columns = { starts: layer.stepStarts, ends: layer.stepEnds };
+    const plot = setUpStepPlot(distribution, DISTRIBUTION_HEIGHT_CSS, columns, view);
+    const { colEdges, pxRatio } = plot;
     const scale = shareScale(view.scaleKind, view.distributionMax);
-    const size = { widthCss, heightCss: DISTRIBUTION_HEIGHT_CSS, pxRatio };
-    const edges = { colEdges, rowEdges };
-    const ctx = paintHeatmap(distribution, size, edges, grid, scale, view.colors.unknown);
-    drawVerticalMarks(ctx, nonfiniteXs(layer, colEdges), 0, rowEdges[bins], {
+    const rowEdges = paintStepHeatmap(plot, grid, scale, view.colors.unknown);
+    drawVerticalMarks(plot.ctx, nonfiniteXs(layer, colEdges), 0, rowEdges[bins], {
       color: view.colors.nonfinite,
       lineWidth: Math.max(1, Math.round(pxRatio)),
     });
@@ -134,7 +113,6 @@ export function createDetailPanel(run, { tooltip }) {
       })),
       `${layer.activation} output`,
     );
-    renderStepAxis(distribution, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
     distributionLegend.update(scale, 'Share of the step’s values', formatPercentTick);
     distribution.describe = (xCss, yCss) => {
       const col = locate(colEdges, xCss * pxRatio);
@@ -182,15 +160,11 @@ export function createDetailPanel(run, { tooltip }) {
     }
     unitsLegend.element.hidden = false;
     const grid = unitsGrid(unitsData.values, unitsData.scale);
-    showPlotCanvas(units, UNITS_HEIGHT_CSS);
-    const widthCss = units.area.clientWidth;
-    const { pxRatio } = view;
-    const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(unitsData.steps, unitsData.stepEnds, stepToXCss.map, pxRatio);
-    const rowEdges = uniformEdges(groups, UNITS_HEIGHT_CSS, pxRatio);
+    const columns = { starts: unitsData.steps, ends: unitsData.stepEnds };
+    const plot = setUpStepPlot(units, UNITS_HEIGHT_CSS, columns, view);
+    const { colEdges, pxRatio } = plot;
     const scale = shareScale(view.scaleKind, 1);
-    const size = { widthCss, heightCss: UNITS_HEIGHT_CSS, pxRatio };
-    paintHeatmap(units, size, { colEdges, rowEdges }, grid, scale, view.colors.unknown);
+    const rowEdges = paintStepHeatmap(plot, grid, scale, view.colors.unknown);
     renderValueAxis(
       units,
       [
@@ -199,7 +173,6 @@ export function createDetailPanel(run, { tooltip }) {
       ],
       'unit rank',
     );
-    renderStepAxis(units, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
     unitsLegend.update(scale, 'Share of samples saturated', formatPercentTick);
     units.describe = (xCss, yCss) => {
       const col = locate(colEdges, xCss * pxRatio);
@@ -218,16 +191,13 @@ export function createDetailPanel(run, { tooltip }) {
   }
 
   function drawDerivative(layer, view) {
-    showPlotCanvas(derivative, DERIVATIVE_HEIGHT_CSS);
-    const widthCss = derivative.area.clientWidth;
-    const { pxRatio } = view;
-    const stepToXCss = linearScale(view.domain, [0, widthCss]);
-    const colEdges = stepColumnEdges(layer.stepStarts, layer.stepEnds, stepToXCss.map, pxRatio);
+    const columns = { starts: layer.stepStarts, ends: layer.stepEnds };
+    const plot = setUpStepPlot(derivative, DERIVATIVE_HEIGHT_CSS, columns, view);
+    const { ctx, colEdges, pxRatio } = plot;
     const ceiling = DERIVATIVE_CEILING[layer.activation] ?? 1;
     const top = Math.max(ceiling, ...layer.meanDerivative.filter((v) => v !== null));
     const valueToYCss = linearScale([0, top], [DERIVATIVE_HEIGHT_CSS - LINE_PADDING_CSS, LINE_PADDING_CSS]);
-    const ctx = prepareCanvas(derivative.canvas, widthCss, DERIVATIVE_HEIGHT_CSS, pxRatio);
-    const width = deviceLength(widthCss, pxRatio);
+    const width = deviceLength(plot.widthCss, pxRatio);
     const height = deviceLength(DERIVATIVE_HEIGHT_CSS, pxRatio);
     const lineWidth = Math.max(1, Math.round(pxRatio));
     const ticks = niceTicks(0, top, 4);
@@ -247,7 +217,6 @@ export function createDetailPanel(run, { tooltip }) {
       ticks.map((v) => ({ text: formatTick(v), topCss: valueToYCss.map(v) })),
       'mean f′(x)',
     );
-    renderStepAxis(derivative, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
     replaceChildren(derivative.overlay, [
       h('div', {
         className: 'ceiling-label',

@@ -2,9 +2,6 @@
  * Turns route answers (see http_api.md) into what the views draw. Pure.
  */
 
-/** Upper limit of `maxSteps` and `maxUnits` accepted by the routes. */
-export const MAX_REQUEST_COLUMNS = 10000;
-
 /** The largest possible mean derivative f'(x) of each activation (at x = 0). */
 export const DERIVATIVE_CEILING = Object.freeze({ sigmoid: 0.25, tanh: 1, relu: 1 });
 
@@ -29,10 +26,46 @@ export function causeLabel(cause) {
  * How many columns to ask a route for: one per device pixel of the plot.
  * @param {number} widthCss Plot width in CSS pixels.
  * @param {number} pxRatio
- * @returns {number} 1..MAX_REQUEST_COLUMNS
+ * @param {number} limit The largest count the route accepts.
+ * @returns {number} 1..limit
  */
-export function requestedColumns(widthCss, pxRatio) {
-  return Math.min(MAX_REQUEST_COLUMNS, Math.max(1, Math.round(widthCss * pxRatio)));
+export function requestedColumns(widthCss, pxRatio, limit) {
+  return Math.min(limit, Math.max(1, Math.round(widthCss * pxRatio)));
+}
+
+/**
+ * The last logged step of a run, from GET runs.
+ * @param {?{layers: Array<{maxStep: ?number}>}} entry
+ * @returns {?number} null when no layer has a step (or the run is unknown).
+ */
+export function runLastStep(entry) {
+  let last = null;
+  for (const layer of entry ? entry.layers : []) {
+    if (Number.isFinite(layer.maxStep) && (last === null || layer.maxStep > last)) last = layer.maxStep;
+  }
+  return last;
+}
+
+/**
+ * The share of the shared step axis a run's columns cover, from its last step
+ * and the last step of every run shown (steps counted from 0).
+ * @param {?number} last The run's last step.
+ * @param {?number} sharedLast The largest last step of the runs shown.
+ * @returns {number} In (0, 1]; 1 when either is unknown.
+ */
+export function runShare(last, sharedLast) {
+  if (!Number.isFinite(last) || !Number.isFinite(sharedLast) || sharedLast < 0) return 1;
+  return Math.min(1, Math.max(1, last + 1) / (sharedLast + 1));
+}
+
+/**
+ * What GET runs tells about the server, beside the runs: the route limits and
+ * the activations it knows (their ranges, largest derivative and words).
+ * @param {{limits: {maxSteps: number, maxUnits: number}, activations: ?Object}} body
+ * @returns {{limits: {maxSteps: number, maxUnits: number}, activations: Object<string, Object>}}
+ */
+export function serverInfo(body) {
+  return { limits: body.limits, activations: body.activations || {} };
 }
 
 /**
@@ -167,4 +200,38 @@ export function findingMarks(findings) {
     .sort((a, b) => a[0] - b[0])
     .map(([step, causes]) => ({ step, causes }));
   return { onsets, layers };
+}
+
+/**
+ * Folds heatmap columns narrower than a device pixel into a drawn neighbour,
+ * keeping the maximum, so that every column's value is drawn: a column of zero
+ * width joins the next column that has a width (the last ones join the last
+ * such column).
+ * @param {ArrayLike<number>} colEdges cols + 1 increasing device-pixel edges.
+ * @param {ReadonlyArray<ReadonlyArray<?number>>} rows Values [row][column], null = unknown.
+ * @returns {{colEdges: number[], rows: ?number[][], groups: number[]}} The drawn columns: their
+ *     edges, values (the maximum of the non-null values folded in, null if none) and the first
+ *     original column of each.
+ */
+export function foldColumns(colEdges, rows) {
+  const cols = colEdges.length - 1;
+  const groups = [];
+  for (let col = 0; col < cols; col++) {
+    const opensGroup = groups.length === 0 || colEdges[col] > colEdges[groups[groups.length - 1]];
+    if (opensGroup) groups.push(col);
+  }
+  // A group that starts at the last edge (only zero-width columns at the end) joins the one before.
+  if (groups.length > 1 && colEdges[groups[groups.length - 1]] === colEdges[cols]) groups.pop();
+  const edges = [...groups.map((col) => colEdges[col]), colEdges[cols]];
+  const folded = rows.map((row) =>
+    groups.map((start, k) => {
+      const end = k + 1 < groups.length ? groups[k + 1] : cols;
+      let max = null;
+      for (let col = start; col < end; col++) {
+        if (row[col] !== null && (max === null || row[col] > max)) max = row[col];
+      }
+      return max;
+    }),
+  );
+  return { colEdges: edges, rows: folded, groups };
 }

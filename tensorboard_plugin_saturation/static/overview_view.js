@@ -7,18 +7,9 @@
 import { h, replaceChildren } from './dom.js';
 import { renderFindings } from './findings_view.js';
 import { formatCount, formatList, formatShare, formatStepRange } from './format.js';
-import { labelRows, locate, rowHeightCss, spanEdges, uniformEdges } from './layout.js';
-import { causeLabel, findingMarks } from './model.js';
-import {
-  createPlotFrame,
-  markerLine,
-  paintHeatmap,
-  renderStepAxis,
-  showPlotCanvas,
-  showPlotMessage,
-  stepTickValues,
-} from './plot_view.js';
-import { columnSpans, linearScale } from './scales.js';
+import { labelRows, locate, rowHeightCss } from './layout.js';
+import { causeLabel, findingMarks, foldColumns } from './model.js';
+import { createPlotFrame, markerLine, paintStepHeatmap, setUpStepPlot, showPlotMessage } from './plot_view.js';
 
 /** Height of a message (loading, error) in place of a heatmap. */
 const MESSAGE_HEIGHT_CSS = 64;
@@ -118,14 +109,11 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
       }
       const rowCss = rowHeightCss(layers.length);
       const heightCss = rowCss * layers.length;
-      showPlotCanvas(frame, heightCss);
-      const widthCss = frame.area.clientWidth;
+      const plot = setUpStepPlot(frame, heightCss, { starts: steps, ends: stepEnds }, view);
+      // Columns narrower than a pixel fold into their neighbour, keeping the maximum: a burst stays visible.
+      const folded = foldColumns(plot.colEdges, values);
+      const rowEdges = paintStepHeatmap(plot, folded.rows, view.scale, view.colors.unknown, folded.colEdges);
       const { pxRatio } = view;
-      const stepToXCss = linearScale(view.domain, [0, widthCss]);
-      const colEdges = spanEdges(columnSpans(steps, stepEnds), stepToXCss.map, pxRatio);
-      const rowEdges = uniformEdges(layers.length, heightCss, pxRatio);
-      const size = { widthCss, heightCss, pxRatio };
-      paintHeatmap(frame, size, { colEdges, rowEdges }, values, view.scale, view.colors.unknown);
 
       replaceChildren(
         frame.gutter,
@@ -144,26 +132,27 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
           }),
         ),
       );
-      renderStepAxis(frame, stepTickValues(view.domain, widthCss), stepToXCss.map, 'step');
       const stepRange = formatStepRange(steps[0], stepEnds[stepEnds.length - 1]);
       meta.textContent = `${formatCount(layers.length, 'layer')} · ${stepRange}`;
 
       frame.describe = (xCss, yCss) => {
-        const col = locate(colEdges, xCss * pxRatio);
+        const col = locate(folded.colEdges, xCss * pxRatio);
         const row = locate(rowEdges, yCss * pxRatio);
         if (col < 0 || row < 0) return null;
+        const first = folded.groups[col];
+        const last = col + 1 < folded.groups.length ? folded.groups[col + 1] - 1 : steps.length - 1;
         return [
           run,
           `layer ${layers[row]}`,
-          formatStepRange(steps[col], stepEnds[col]),
-          `saturated ${formatShare(values[row][col])}`,
+          formatStepRange(steps[first], stepEnds[last]),
+          `saturated ${formatShare(folded.rows[row][col])}`,
         ];
       };
       frame.click = (xCss, yCss) => {
         const row = locate(rowEdges, yCss * pxRatio);
         if (row >= 0) onSelectLayer(layers[row]);
       };
-      drawn = { overview, view, toCss: stepToXCss.map, rowCss, widthCss };
+      drawn = { overview, view, toCss: plot.stepToCss, rowCss, widthCss: plot.widthCss };
       renderMarks();
     },
     /**

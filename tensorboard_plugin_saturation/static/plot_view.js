@@ -9,7 +9,8 @@ import { PALETTE_CSS, PALETTE_SIZE, bucketize } from './colormap.js';
 import { h, replaceChildren } from './dom.js';
 import { formatTick } from './format.js';
 import { drawHeatmap, prepareCanvas } from './heatmap.js';
-import { niceTicks } from './scales.js';
+import { spanEdges, uniformEdges } from './layout.js';
+import { columnSpans, linearScale, niceTicks } from './scales.js';
 
 /** About one step tick per this many CSS pixels. */
 const STEP_TICK_SPACING_CSS = 90;
@@ -93,20 +94,49 @@ export function showPlotCanvas(frame, heightCss) {
 }
 
 /**
- * Sizes the frame's canvas and paints a heatmap of values on it.
+ * @typedef {Object} StepPlot A plot over the shared step axis, set up for drawing.
+ * @property {CanvasRenderingContext2D} ctx Sized and cleared.
+ * @property {number} widthCss
+ * @property {number} heightCss
+ * @property {number} pxRatio
+ * @property {function(number): number} stepToCss Step -> CSS x.
+ * @property {Int32Array} colEdges Device-pixel edges of the columns.
+ */
+
+/**
+ * Sets up a plot whose columns cover step spans on the shared step axis: shows
+ * the canvas at `heightCss`, sizes it to the frame's width, renders the step
+ * axis, and places the columns [starts[i], ends[i]] (see scales.columnSpans).
  * @param {PlotFrame} frame
- * @param {{widthCss: number, heightCss: number, pxRatio: number}} size
- * @param {{colEdges: ArrayLike<number>, rowEdges: ArrayLike<number>}} edges Device-pixel cell edges.
+ * @param {number} heightCss
+ * @param {{starts: number[], ends: number[]}} columns
+ * @param {{domain: number[], pxRatio: number}} view
+ * @returns {StepPlot}
+ */
+export function setUpStepPlot(frame, heightCss, { starts, ends }, { domain, pxRatio }) {
+  showPlotCanvas(frame, heightCss);
+  const widthCss = frame.area.clientWidth;
+  const stepToCss = linearScale(domain, [0, widthCss]).map;
+  const ctx = prepareCanvas(frame.canvas, widthCss, heightCss, pxRatio);
+  renderStepAxis(frame, stepTickValues(domain, widthCss), stepToCss, 'step');
+  const colEdges = spanEdges(columnSpans(starts, ends), stepToCss, pxRatio);
+  return { ctx, widthCss, heightCss, pxRatio, stepToCss, colEdges };
+}
+
+/**
+ * Paints a heatmap of equal-height rows on a step plot.
+ * @param {StepPlot} plot
  * @param {ReadonlyArray<ReadonlyArray<?number>>} rows Values [row][column], null = unknown.
  * @param {{position: function(?number): ?number}} scale Colour scale.
  * @param {string} unknownColor
- * @returns {CanvasRenderingContext2D} For drawing more on top.
+ * @param {ArrayLike<number>} [colEdges] Column edges to use instead of the plot's.
+ * @returns {Int32Array} Device-pixel row edges.
  */
-export function paintHeatmap(frame, size, { colEdges, rowEdges }, rows, scale, unknownColor) {
-  const ctx = prepareCanvas(frame.canvas, size.widthCss, size.heightCss, size.pxRatio);
+export function paintStepHeatmap(plot, rows, scale, unknownColor, colEdges = plot.colEdges) {
+  const rowEdges = uniformEdges(rows.length, plot.heightCss, plot.pxRatio);
   const buckets = bucketize(rows, scale.position, PALETTE_SIZE);
-  drawHeatmap(ctx, { colEdges, rowEdges, buckets }, PALETTE_CSS, { unknownColor });
-  return ctx;
+  drawHeatmap(plot.ctx, { colEdges, rowEdges, buckets }, PALETTE_CSS, { unknownColor });
+  return rowEdges;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Theme helpers. Pure: the DOM side (reading the host page, computed styles)
- * lives in index.js.
+ * lives in host.js and app_view.js.
  *
  * Colours are defined once, as CSS custom properties in style.css (light on
  * :root, dark on :root.dark); canvases read the ones below.

@@ -30,6 +30,8 @@ HOSTILE_TAG = "<script>window.__pwned=2</script>"
 GROW_LAYERS = ("dense", "dense_1", "dense_2", "dense_3", "dense_4", "dense_5")
 CALM_LAYERS = ("dense", "dense_1", "dense_2", "dense_3")
 NAN_STEPS = (40, 50)
+# A short run beside a long one: steps 0..199 against 0..19980; one step of the short run saturates fully.
+BURST_STEP = 150
 ROUTE = "/data/plugin/saturation/"
 
 
@@ -48,11 +50,27 @@ def write_nan_run(logdir, run):
         writer.close()
 
 
+def write_burst_runs(logdir):
+    """`burst_long`: 1000 calm steps, 0..19980; `burst_short`: 200 calm steps, 0..199, but step BURST_STEP saturates."""
+    calm = np.full((16, 4), 0.5, np.float32)
+    saturated = np.full((16, 4), 0.9999, np.float32)
+    for run, steps in (("burst_long", range(0, 20000, 20)), ("burst_short", range(200))):
+        writer = EventFileWriter(os.path.join(logdir, run))
+        try:
+            for step in steps:
+                data = saturated if run == "burst_short" and step == BURST_STEP else calm
+                pb = summary.saturation_pb("dense", data)
+                writer.add_event(event_pb2.Event(step=step, wall_time=1.7e9 + step, summary=pb))
+        finally:
+            writer.close()
+
+
 def write_shared_logs(root):
     logs.write_run(root, "grow", layers=GROW_LAYERS, steps=range(0, 400, 4))
     logs.write_run(root, "calm", layers=CALM_LAYERS, steps=range(0, 300, 5), growth=0.1, seed=1, activation="tanh")
     logs.write_run(root, HOSTILE_RUN, layers=(HOSTILE_TAG, "ok"), steps=range(0, 50, 10), seed=2)
     write_nan_run(root, "unstable")
+    write_burst_runs(root)
 
 
 def all_runs_loaded(url, expected):
@@ -84,7 +102,7 @@ def shared_logdir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tensorboard(browser, shared_logdir):
     """Base URL of a TensorBoard (Python loader) that holds every step of the shared logs."""
-    expected = {"grow": {100}, "calm": {60}, HOSTILE_RUN: {5}, "unstable": {10}}
+    expected = {"grow": {100}, "calm": {60}, HOSTILE_RUN: {5}, "unstable": {10}, "burst_long": {1000}, "burst_short": {200}}
     with serve(shared_logdir, load_fast="false") as url:
         wait_for(lambda: all_runs_loaded(url, expected))
         yield url

@@ -6,6 +6,7 @@ import urllib.parse
 
 from tests import logs
 from tests.browser.conftest import (
+    BURST_STEP,
     CALM_LAYERS,
     GROW_LAYERS,
     HOSTILE_RUN,
@@ -100,6 +101,40 @@ def test_hover_shows_the_exact_value_of_the_overview_route(tensorboard, new_tab)
         assert lines[3].startswith("saturated %s (" % js_number(value))
     area.hover(position={"x": 0.93 * box["width"], "y": 5.5 * box["height"] / 6})
     assert float(re.search(r"saturated (\S+) ", tooltip.inner_text()).group(1)) > 0.3
+
+
+def test_a_one_step_burst_in_a_short_run_beside_a_long_run_is_drawn(tensorboard, new_tab):
+    """The short run covers 1% of the shared step axis: it asks for 1% of the columns, and its burst keeps a pixel."""
+    tab = new_tab().open(tensorboard, view_hash(["burst_long", "burst_short"]))
+    tab.panel("burst_short").locator(".layer-label").first.wait_for()
+    columns = tab.frame.evaluate(
+        """() => Object.fromEntries(performance.getEntriesByType('resource')
+            .filter((entry) => entry.name.includes('/overview?'))
+            .map((entry) => new URL(entry.name).searchParams)
+            .map((params) => [params.get('run'), Number(params.get('maxSteps'))]))"""
+    )
+    width = tab.panel("burst_long").locator("canvas").evaluate("(canvas) => canvas.width")
+    assert columns == {"burst_long": width, "burst_short": round(width * 200 / 19981)}
+    # The brightest colour of the palette (a saturated share of 1), at the burst's place on the axis.
+    bright = tab.panel("burst_short").locator("canvas").evaluate(
+        """(canvas) => {
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, 1).data;
+            const xs = [];
+            for (let x = 0; x < canvas.width; x++) {
+                if (data[4 * x] === 253 && data[4 * x + 1] === 231 && data[4 * x + 2] === 37) xs.push(x);
+            }
+            return xs;
+        }"""
+    )
+    assert len(bright) >= 1
+    domain_end = 20000  # the long run's last step, 19980, plus its logging interval
+    assert all(abs(x - width * BURST_STEP / domain_end) <= 2 for x in bright)
+    area = tab.panel("burst_short").locator(".plot-area")
+    area.hover(position={"x": (bright[0] + 0.5) / (width / area.bounding_box()["width"]), "y": 5})
+    lines = tab.frame.locator(".sat-tooltip").inner_text().split("\n")
+    assert lines[0] == "burst_short" and lines[3] == "saturated 1 (100.00%)"
+    first, last = map(int, re.fullmatch(r"steps (\d+)–(\d+)", lines[2]).groups())
+    assert first <= BURST_STEP <= last
 
 
 def test_clicking_a_layer_shows_its_distribution_units_and_derivative(tensorboard, new_tab):
