@@ -36,7 +36,7 @@ from sklearn import preprocessing  # noqa: E402
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
-from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
+from tensorboard_plugin_saturation import metadata  # noqa: E402
 
 SEED = 0
 HIDDEN_LAYERS = 4
@@ -119,7 +119,7 @@ def train(run, data, logdir, epochs):
 
 
 def read_layers(run_dir):
-    """{layer: (steps, layer vectors)} read back from the run's event files."""
+    """{layer: (steps, layer vectors, logged Layout)} read back from the run's event files."""
     accumulator = event_accumulator.EventAccumulator(
         run_dir, size_guidance={event_accumulator.TENSORS: 0}
     )
@@ -127,9 +127,11 @@ def read_layers(run_dir):
     result = {}
     for name in LAYER_NAMES:
         events = accumulator.Tensors(name)
+        content = accumulator.SummaryMetadata(name).plugin_data.content
         result[name] = (
             [e.step for e in events],
             np.stack([tf.make_ndarray(e.tensor_proto) for e in events]),
+            metadata.layer_layout(metadata.parse_plugin_metadata(content)),
         )
     return result
 
@@ -137,9 +139,9 @@ def read_layers(run_dir):
 def signature(run_dir):
     """Per layer: saturated share at the first and last step, mean derivative at the last."""
     rows = []
-    for name, (steps, values) in read_layers(run_dir).items():
-        saturated = numpy_statistics.field(values, "saturatedLow") + numpy_statistics.field(values, "saturatedHigh")
-        derivative = numpy_statistics.field(values, "meanDerivative")
+    for name, (steps, values, layout) in read_layers(run_dir).items():
+        saturated = layout.saturated(values)
+        derivative = layout.field(values, "meanDerivative")
         rows.append((name, steps[0], saturated[0], steps[-1], saturated[-1], derivative[-1]))
     return rows
 

@@ -15,6 +15,7 @@ units, the field layout); per-step values live in the tensor.
 
 import json
 
+import numpy as np
 from tensorboard.compat.proto import summary_pb2
 
 PLUGIN_NAME = "saturation"
@@ -58,6 +59,55 @@ SIGNALS_FIELDS = (
 # a share strictly between 0 and 1 never maps to 0 or UNITS_SCALE, so 0 means
 # "never saturated" and UNITS_SCALE means "saturated in every sample".
 UNITS_SCALE = 255
+
+
+class Layout:
+    """Reads logged vectors by field name, in the layout they were LOGGED with.
+
+    A `layer` or `signals` content names its `fields` in order; a `layer`
+    vector then holds the histogram counts. Index by the logged names, never by
+    the current `STATS_FIELDS`, so a later layout still reads every older log.
+    """
+
+    def __init__(self, fields, bins=0):
+        self.fields = tuple(fields)
+        self.bins = int(bins)
+        self.width = len(self.fields) + self.bins  # length of one logged vector
+        self._index = {name: i for i, name in enumerate(self.fields)}
+
+    def has(self, *names):
+        """True when every field in `names` was logged."""
+        return all(name in self._index for name in names)
+
+    def field(self, values, name):
+        """Field `name` of a vector, or of a [steps, width] matrix (one value per step)."""
+        index = self._index.get(name)
+        if index is None:
+            raise KeyError("field %r was not logged; the logged fields are %s" % (name, list(self.fields)))
+        return np.asarray(values)[..., index]
+
+    def columns(self, values, names=None):
+        """{name: field} for `names` (default: every logged field)."""
+        names = self.fields if names is None else names
+        return {name: self.field(values, name) for name in names}
+
+    def histograms(self, values):
+        """The histogram counts of a `layer` vector or matrix."""
+        return np.asarray(values)[..., len(self.fields):]
+
+    def saturated(self, values):
+        """The saturated share, low + high (relu: share of zeros)."""
+        return self.field(values, "saturatedLow") + self.field(values, "saturatedHigh")
+
+
+def layer_layout(content):
+    """The `Layout` of a parsed `layer` content: its logged fields, then one count per bin."""
+    return Layout(content["fields"], len(content["edges"]) - 1)
+
+
+def signals_layout(content):
+    """The `Layout` of a parsed `signals` content."""
+    return Layout(content["fields"])
 
 
 class UnsupportedVersionError(ValueError):

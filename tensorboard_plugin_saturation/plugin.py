@@ -21,7 +21,6 @@ from tensorboard_plugin_saturation import downsample
 from tensorboard_plugin_saturation import loader
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import reader as reader_lib
-from tensorboard_plugin_saturation import numpy_statistics
 
 _STATIC_DIR = os.path.join(os.path.dirname(__file__), "static")
 _CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -109,17 +108,17 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def overview_impl(self, ctx, experiment_id, run, max_steps):
         layers = self._run_layers(ctx, experiment_id, run)
-        tags, series = [], []
+        tags, series, layouts = [], [], []
         for layer in layers:
             s = self._layer_series(ctx, experiment_id, run, layer)
             if s is not None:
                 tags.append(layer.tag)
                 series.append(s)
+                layouts.append(layer.layout)
         steps = np.unique(np.concatenate([s.steps for s in series])) if series else np.zeros(0, np.int64)
         grid = np.full((len(series), len(steps)), np.nan)
-        for row, s in enumerate(series):
-            saturated = numpy_statistics.field(s.values, "saturatedLow") + numpy_statistics.field(s.values, "saturatedHigh")
-            grid[row, np.searchsorted(steps, s.steps)] = saturated
+        for row, (s, layout) in enumerate(zip(series, layouts)):
+            grid[row, np.searchsorted(steps, s.steps)] = layout.saturated(s.values)
         starts = downsample.column_starts(len(steps), max_steps)
         return {
             "run": run,
@@ -144,8 +143,9 @@ class SaturationPlugin(base_plugin.TBPlugin):
         series = self._layer_series(ctx, experiment_id, run, layer)
         if series is None:
             raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
+        layout = layer.layout
         values = series.values
-        saturated = numpy_statistics.field(values, "saturatedLow") + numpy_statistics.field(values, "saturatedHigh")
+        saturated = layout.saturated(values)
         starts = downsample.column_starts(len(values), max_steps)
         picks = downsample.column_argmax(saturated, starts)
         values = values[picks]
@@ -161,10 +161,10 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "stepStarts": _ints(series.steps[starts]),
             "stepEnds": _column_ends(series.steps, starts),
             "wallTimes": _floats(series.wall_times[picks]),
-            "histograms": [_floats(row) for row in values[:, len(layer.fields):]],
+            "histograms": [_floats(row) for row in layout.histograms(values)],
         }
-        for name in metadata.STATS_FIELDS:
-            result[name] = _floats(numpy_statistics.field(values, name), 6)
+        for name, column in layout.columns(values).items():
+            result[name] = _floats(column, 6)
         signals = self._reader.signals_at(ctx, experiment_id, run, layer, series.steps[picks])
         result["signals"] = None if signals is None else {
             name: _floats(aligned, 6) for name, aligned in signals.items()
@@ -259,8 +259,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         raise errors.NotFoundError("no saturation data for tag %r of run %r" % (tag, run))
 
     def _layer_series(self, ctx, experiment_id, run, layer):
-        width = len(layer.fields) + len(layer.edges) - 1
-        return self._reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
+        return self._reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, layer.layout.width)
 
 
 def _read_only(app):

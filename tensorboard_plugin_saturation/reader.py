@@ -26,9 +26,12 @@ _MAX_PARSED = 100000
 Layer = collections.namedtuple(
     "Layer",
     ["tag", "activation", "eps", "edges", "units", "order", "description",
-     "fields", "units_tag", "signals_tag", "signals_fields", "stamp"],
+     "layout", "units_tag", "signals_tag", "signals_layout", "stamp"],
 )
-Layer.__doc__ = "What is constant about one layer's series, from its metadata."
+Layer.__doc__ = """What is constant about one layer's series, from its metadata.
+
+`layout` and `signals_layout` are the `metadata.Layout`s the series were logged
+with (`signals_layout` is None without a signals series)."""
 
 Series = collections.namedtuple("Series", ["steps", "wall_times", "values"])
 Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K]."""
@@ -130,9 +133,8 @@ class Reader:
         """
         if layer.signals_tag is None:
             return None
-        series = self.series(
-            ctx, experiment_id, run, layer.signals_tag, layer.stamp, len(layer.signals_fields)
-        )
+        layout = layer.signals_layout
+        series = self.series(ctx, experiment_id, run, layer.signals_tag, layer.stamp, layout.width)
         if series is None or not len(series.steps):
             return None
         steps = np.asarray(steps)
@@ -141,9 +143,9 @@ class Reader:
         clipped = np.minimum(index, len(signal_steps) - 1)
         found = (index < len(signal_steps)) & (signal_steps[clipped] == steps)
         signals = {}
-        for column, name in enumerate(layer.signals_fields):
+        for name, column in layout.columns(series.values[rows[clipped[found]]]).items():
             aligned = np.full(len(steps), np.nan)
-            aligned[found] = series.values[rows[clipped[found]], column]
+            aligned[found] = column
             signals[name] = aligned
         return signals
 
@@ -197,10 +199,10 @@ def _group_layers(run, tags, warn_once, parse=metadata.parse_plugin_metadata):
                 units=content["units"],
                 order=content.get("order"),
                 description=series.description or "",
-                fields=tuple(content["fields"]),
+                layout=metadata.layer_layout(content),
                 units_tag=units_tag,
                 signals_tag=signals_tag,
-                signals_fields=tuple(signals["fields"]) if signals else (),
+                signals_layout=metadata.signals_layout(signals) if signals else None,
                 stamp=_stamp(tags, tag, units_tag, signals_tag),
             )
         )

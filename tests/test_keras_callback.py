@@ -177,7 +177,7 @@ def test_plugin_reader_joins_the_three_series_in_network_order(epoch_run):
         ("dense_tanh", "tanh", 4, "dense_tanh/units", "dense_tanh/signals"),
         ("relu", "relu", 4, "relu/units", "relu/signals"),
     ]
-    assert layers[0].signals_fields == metadata.SIGNALS_FIELDS
+    assert layers[0].signals_layout.fields == metadata.SIGNALS_FIELDS
 
 
 # -- update frequency -----------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from tensorboard.compat.proto import summary_pb2
 
@@ -56,3 +57,27 @@ def test_relu_edges_are_exact_in_float32():
     edges = np.asarray(activations.get("relu").edges)
     assert np.array_equal(edges.astype(np.float32).astype(np.float64), edges)
     assert edges[0] == 0.0 and edges[-1] == 4096.0
+
+
+def test_layout_reads_fields_by_their_logged_position_not_the_current_one():
+    # A layout a later (or earlier) version might write: other order, a field missing, 2 bins.
+    content = {"fields": ["saturatedHigh", "count", "saturatedLow"], "edges": [0.0, 0.5, 1.0]}
+    layout = metadata.layer_layout(content)
+    values = np.array([[0.25, 10.0, 0.5, 7.0, 3.0], [0.0, 4.0, 0.125, 1.0, 3.0]])
+    assert layout.width == 5 and layout.bins == 2
+    assert layout.field(values, "count").tolist() == [10.0, 4.0]
+    assert layout.saturated(values).tolist() == [0.75, 0.125]
+    assert layout.histograms(values).tolist() == [[7.0, 3.0], [1.0, 3.0]]
+    assert layout.field(values[0], "saturatedHigh") == 0.25
+    assert layout.has("count", "saturatedLow") and not layout.has("count", "phi")
+    assert list(layout.columns(values[1])) == ["saturatedHigh", "count", "saturatedLow"]
+    with pytest.raises(KeyError, match=r"field 'phi' was not logged; the logged fields are \['saturatedHigh', 'count', 'saturatedLow'\]"):
+        layout.field(values, "phi")
+
+
+def test_current_layouts_match_what_the_writers_log():
+    content = metadata.layer_content(activations.get("sigmoid"), 0.01, 4)
+    layout = metadata.layer_layout(content)
+    assert layout.fields == metadata.STATS_FIELDS and layout.width == len(metadata.STATS_FIELDS) + 32
+    signals = metadata.signals_layout(metadata.signals_content("dense"))
+    assert signals.fields == metadata.SIGNALS_FIELDS and signals.width == len(metadata.SIGNALS_FIELDS)

@@ -18,15 +18,14 @@ def read_run(reader, ctx, experiment_id, run):
     result = []
     for layer in layers:
         known = layer.activation in activations_lib.ACTIVATIONS
-        if not known or not set(rules.NEEDED_STATS) <= set(layer.fields):
+        if not known or not layer.layout.has(*rules.NEEDED_STATS):
             continue
-        width = len(layer.fields) + len(layer.edges) - 1
-        series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, width)
+        series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, layer.layout.width)
         if series is None or not len(series.steps):
             continue
         steps, rows = np.unique(series.steps, return_index=True)  # sorted; first of duplicates
         values = series.values[rows]
-        stats = {name: values[:, i] for i, name in enumerate(layer.fields) if name in rules.NEEDED_STATS}
+        stats = layer.layout.columns(values, rules.NEEDED_STATS)
         result.append(
             rules.layer_series(
                 layer.tag, layer.activation, layer.units, steps, stats,
