@@ -2,6 +2,8 @@
 
 import setuptools
 
+_TENSORFLOW = ["tensorflow>=2.16"]
+
 setuptools.setup(
     name="tensorboard_plugin_saturation",
     version="0.1.0",
@@ -11,19 +13,28 @@ setuptools.setup(
     packages=["tensorboard_plugin_saturation", "tensorboard_plugin_saturation.diagnosis"],
     package_data={"tensorboard_plugin_saturation": ["static/*.js", "static/*.css", "http_api.md"]},
     python_requires=">=3.9",
+    # The viewer, the report, saturation_pb and the PyTorch logger need no
+    # TensorFlow (README: "Install"); TensorBoard runs on its own TF stub.
     install_requires=[
         "tensorboard>=2.12",
-        "tensorflow>=2.16",
         "numpy>=1.22",
         "werkzeug>=2.0",
     ],
     extras_require={
-        "demo": ["scikit-learn>=1.0"],
-        "test": [
+        "tensorflow": _TENSORFLOW,  # summary.saturation(), SaturationCallback on TF
+        "torch": ["torch>=2.1"],  # tensorboard_plugin_saturation.torch
+        "s3": ["boto3>=1.20"],  # s3:// log dirs (TensorBoard's gfile uses boto3)
+        "demo": _TENSORFLOW + ["scikit-learn>=1.0"],
+        "test": _TENSORFLOW
+        + [
             "scikit-learn>=1.0",
             "pytest>=7",
             "hypothesis>=6",
             "playwright>=1.40",
+            # the CPU wheel (pip's find-links on the CI machine); other builds download GBs
+            "torch==2.13.0",
+            "boto3>=1.20",
+            "moto[server]>=5",
         ],
     },
     entry_points={

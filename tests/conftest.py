@@ -14,6 +14,10 @@ from werkzeug import test as werkzeug_test
 
 from tensorboard_plugin_saturation import plugin as plugin_lib
 
+# TensorFlow and PyTorch in one process can crash it: tests/torch runs in a pytest
+# process of its own, with TensorFlow blocked (scripts/test.sh; tests/torch/conftest.py).
+collect_ignore = [] if os.environ.get("SATURATION_TORCH_TESTS") == "1" else ["torch"]
+
 
 def write_events(logdir, run, events):
     """Writes [(step, Summary proto), ...] into logdir/run with TensorBoard's writer."""

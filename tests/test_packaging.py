@@ -1,5 +1,6 @@
 """Both a wheel install and an editable install serve the tab, in a fresh venv."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,10 +63,18 @@ def test_install_serves_every_static_file(venv, tmp_path, mode):
     subprocess.run([str(venv_path / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y",
                     "tensorboard_plugin_saturation"], check=True)
     target = ["-e", str(source)] if mode == "editable" else [str(source)]
-    subprocess.run(pip + ["--no-deps"] + target, check=True)
+    # With its dependencies: install_requires must not pull TensorFlow in.
+    subprocess.run(pip + target, check=True)
+    has_tf = subprocess.run([str(venv_path / "bin" / "python"), "-c", "import tensorflow"], capture_output=True)
+    assert has_tf.returncode != 0, "the base install must not install TensorFlow"
     logdir = str(tmp_path / "logs")
     logs.write_run(logdir, "run", steps=range(3), samples=2, units=2)
     module_file = _check_tab_is_served(venv_path, logdir)
+    report = subprocess.run(
+        [str(venv_path / "bin" / "saturation-report"), logdir, "--json"], capture_output=True, text=True
+    )
+    assert report.returncode == 0, report.stderr
+    assert list(json.loads(report.stdout)["runs"]) == ["run"]
     if mode == "editable":
         assert module_file.startswith(str(source))
     else:

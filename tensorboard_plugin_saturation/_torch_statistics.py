@@ -1,0 +1,141 @@
+"""The saturation statistics of `numpy_statistics.py`, with torch ops on the data's device.
+
+`compute` returns the same `Statistics` as `numpy_statistics.compute`: the
+counts, bins, stuck units and per-unit shares exactly, the moments to float64
+rounding (sums taken in another order). Everything data-sized stays on the
+device; the host receives one float64 vector of the layer's fields and bin
+counts and two integer vectors of per-unit counts, which `quantize_units`
+(the numpy reference's) turns into bytes. `compute_on_device` returns those
+device tensors without copying them, so a caller can stack many layers into
+one transfer.
+"""
+
+import torch
+
+from tensorboard_plugin_saturation import activations as activations_lib
+from tensorboard_plugin_saturation import metadata
+from tensorboard_plugin_saturation import numpy_statistics
+
+def validate(data):
+    """Returns `data` as a tensor after checking its dtype and shape.
+
+    Raises:
+      TypeError: not a tensor of real numbers.
+      ValueError: rank 0 or no units.
+    """
+    if not isinstance(data, torch.Tensor):
+        raise TypeError(
+            "saturation data must be a torch.Tensor; got %s" % type(data).__name__
+        )
+    if data.is_complex() or data.dtype == torch.bool:
+        raise TypeError(
+            "saturation data must be real numbers (a float or integer tensor); "
+            "got dtype %s" % data.dtype
+        )
+    numpy_statistics.check_shape(tuple(data.shape))
+    return data
+
+
+def compute_dtype(dtype):
+    """The dtype statistics of `dtype` data are computed in (as numpy_statistics)."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def compute_on_device(data, activation, eps):
+    """The statistics of `data` as device tensors.
+
+    Args:
+      data: Activations, a tensor of rank >= 1 whose last axis is units.
+      activation: An `activations.Activation`.
+      eps: The saturation threshold, checked.
+
+    Returns:
+      (layer, unit_saturated, unit_finite): float64 [len(STATS_FIELDS) + bins],
+      int64 [units], int64 [units], on `data`'s device.
+    """
+    data = validate(data)
+    dtype = compute_dtype(data.dtype)
+    units = data.shape[-1]
+    x = data.detach().to(dtype).reshape(-1, units)
+    device = x.device
+
+    def const(value):
+        return torch.tensor(value, dtype=dtype, device=device)
+
+    finite = torch.isfinite(x)
+    if activation.name == "relu":
+        low = finite & (x <= 0)
+        high = torch.zeros_like(finite)
+    else:
+        low = finite & (x < const(activation.low + eps))
+        high = finite & (x > const(activation.high - eps))
+    unit_finite = finite.sum(dim=0)
+    unit_saturated = (low | high).sum(dim=0)
+
+    bins = len(activation.edges) - 1
+    interior = torch.tensor(activation.edges[1:-1], dtype=dtype, device=device)
+    index = torch.searchsorted(interior, torch.where(finite, x, const(0.0)).contiguous(), right=True)
+    index = torch.where(finite, index, torch.full_like(index, bins))  # non-finite: a dropped bin
+    histogram = torch.bincount(index.reshape(-1), minlength=bins + 1)[:bins]
+
+    n = unit_finite.sum().to(torch.float64)
+    zero = torch.zeros((), dtype=torch.float64, device=device)
+    wide = torch.where(finite, x.to(torch.float64), zero)
+    clipped = torch.where(
+        finite, torch.clamp(x, activation.low, activation.high).to(torch.float64), zero
+    )
+    mean = wide.sum() / n
+    centred = torch.where(finite, wide - mean, zero)
+    out_of_range = finite & ((x < const(activation.low)) | (x > const(activation.high)))
+    fields = {
+        "count": torch.tensor(float(x.numel()), dtype=torch.float64, device=device),
+        "nonfinite": x.numel() - n,
+        "saturatedLow": low.sum().to(torch.float64) / n,
+        "saturatedHigh": high.sum().to(torch.float64) / n,
+        "stuckUnits": ((unit_finite > 0) & (unit_saturated == unit_finite)).sum().to(torch.float64),
+        "meanDerivative": torch.where(finite, _derivative(clipped, activation), zero).sum() / n,
+        "phi": _phi(clipped, finite, n, activation, zero),
+        "mean": mean,
+        "std": torch.sqrt((centred * centred).sum() / n),
+        "outOfRange": out_of_range.sum().to(torch.float64) / n,
+    }
+    layer = torch.cat(
+        [torch.stack([fields[name] for name in metadata.STATS_FIELDS]), histogram.to(torch.float64)]
+    )
+    return layer, unit_saturated, unit_finite
+
+
+def compute(data, activation="sigmoid", eps=activations_lib.DEFAULT_EPS):
+    """As `numpy_statistics.compute`, for a torch tensor on any device."""
+    act = activations_lib.get(activation) if isinstance(activation, str) else activation
+    eps = activations_lib.check_eps(eps)
+    layer, unit_saturated, unit_finite = compute_on_device(data, act, eps)
+    return to_host(layer, unit_saturated, unit_finite)
+
+
+def to_host(layer, unit_saturated, unit_finite):
+    """The `numpy_statistics.Statistics` of `compute_on_device`'s tensors."""
+    return numpy_statistics.Statistics(
+        layer=layer.cpu().numpy(),
+        units=numpy_statistics.quantize_units(unit_saturated.cpu().numpy(), unit_finite.cpu().numpy()),
+    )
+
+
+def _derivative(y, activation):
+    """f'(x) from the output y (float64, clipped to the range)."""
+    if activation.name == "sigmoid":
+        return y * (1.0 - y)
+    if activation.name == "tanh":
+        return 1.0 - y * y
+    if activation.name == "relu":
+        return (y > 0).to(torch.float64)
+    raise ValueError("no torch statistics for activation %r" % activation.name)
+
+
+def _phi(y, finite, n, activation, zero):
+    """mean |y rescaled to [-1, 1]| (numpy_statistics._phi); NaN for relu."""
+    if activation.name == "relu":
+        return torch.full_like(zero, float("nan"))
+    rescaled = 2.0 * (y - activation.low) / (activation.high - activation.low) - 1.0
+    return torch.where(finite, rescaled.abs(), zero).sum() / n
+
