@@ -15,6 +15,7 @@ same for Sequential, Functional, subclassed and nested models; at run time
 nothing is wrapped and nothing runs eagerly per layer.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -25,6 +26,7 @@ from tensorboard.compat.proto import types_pb2
 
 from tensorboard_plugin_saturation import _tf_statistics
 from tensorboard_plugin_saturation import metadata
+from tensorboard_plugin_saturation import _recurrent
 from tensorboard_plugin_saturation import _targets
 
 
@@ -35,21 +37,28 @@ class Probe:
       model: The Keras model.
       targets: The `Target`s, from `_targets.find_targets`.
       probe_data: The probe batch: an array or a structure of arrays matching
-        the model's inputs.
+        the model's inputs; with `submodels`, a dict {sub-model name: batch}.
       eps: The saturation threshold.
+      submodels: None to run `model`, else the [(name, sub-model)] to run
+        instead (a model that trains with its own `train_step` and has no
+        `call`).
+      extra: Keys added to every `layer` series' metadata content.
     """
 
-    def __init__(self, model, targets, probe_data, eps):
+    def __init__(self, model, targets, probe_data, eps, submodels=None, extra=None):
         self._model = model
         self._targets = list(targets)
         self._eps = eps
+        self._submodels = None if submodels is None else list(submodels)
+        self._extra = dict(extra or {})
         self._probe = tf.nest.map_structure(tf.convert_to_tensor, probe_data)
         self._samples = int(tf.nest.flatten(self._probe)[0].shape[0])
+        self._input_features = {}  # target index -> names of the numeric inputs, set while tracing
         if not all(target.layer.built for target in self._targets):
             # Subclassed models build on their first call, which creates the
             # kernels the snapshots copy: make it here, once, eagerly.
-            model(self._probe, training=False)
-        kernels = [getattr(target.layer, "kernel", None) for target in self._targets]
+            self._run_model(self._probe)
+        kernels = [_target_kernel(target) for target in self._targets]
         with tf.init_scope():
             self._snapshots = [
                 None if k is None else tf.Variable(tf.zeros(k.shape, tf.float32), trainable=False)
@@ -58,6 +67,13 @@ class Probe:
             self._has_snapshot = tf.Variable(False, trainable=False)
         self._statistics = tf.function(self._compute)
         self._metadata = None
+
+    def _run_model(self, probe):
+        if self._submodels is None:
+            self._model(probe, training=False)
+        else:
+            for name, submodel in self._submodels:
+                submodel(probe[name], training=False)
 
     @property
     def model(self):
@@ -93,38 +109,90 @@ class Probe:
         return pb
 
     def _metadata_of(self, target, units):
+        extra = dict(self._extra, framework="keras")
+        if target.output:
+            extra["output"] = True
+        if target.group is not None:
+            extra.update(group=target.group, gate=target.gate)
+        if target.gate is None:
+            description = "Output of %s layer `%s` (%s) on a fixed probe batch of %d samples." % (
+                type(target.layer).__name__, target.layer.name, target.activation.name, self._samples)
+        else:
+            description = (
+                "%s `%s` of %s layer `%s` (%s), recomputed from its weights at every time "
+                "step of a fixed probe batch of %d sequences."
+                % ("State" if target.gate == "state" else "Gate", target.gate,
+                   type(target.layer).__name__, target.layer.name, target.activation.name,
+                   self._samples))
         layer_md, units_md = metadata.create_layer_metadata(
-            target.tag,
-            "Output of %s layer `%s` (%s) on a fixed probe batch of %d samples."
-            % (type(target.layer).__name__, target.layer.name, target.activation.name, self._samples),
-            target.activation,
-            self._eps,
-            units,
-            target.index,
+            target.tag, description, target.activation, self._eps, units, target.index, extra
         )
+        signals = metadata.signals_content(target.tag)
+        features = self._input_features.get(target.index)
+        if features is not None:
+            signals["inputFeatures"] = features
         signals_md = metadata.create_summary_metadata(
-            target.tag + metadata.SIGNALS_SUFFIX, None, metadata.signals_content(target.tag)
+            target.tag + metadata.SIGNALS_SUFFIX, None, signals
         )
         return layer_md, units_md, signals_md
 
     def _compute(self, probe):
-        captured = _forward(self._model, [t.layer for t in self._targets], probe)
+        captured = _forward(self._model, self._run_model, [t.layer for t in self._targets], probe)
         learning_rate = _learning_rate(getattr(self._model, "optimizer", None))
         first = tf.logical_not(self._has_snapshot.read_value())
+        recurrences = {}
         results = []
         for target, snapshot in zip(self._targets, self._snapshots):
-            inputs, outputs = captured[id(target.layer)]
-            data = _tf_statistics.validate(outputs)
+            args, kwargs, outputs = captured[id(target.layer)]
+            inputs = args[0] if args else next(iter(kwargs.values()))
+            data = _tf_statistics.validate(_values(target, args, kwargs, outputs, recurrences))
             layer, units = _tf_statistics.compute(data, target.activation, self._eps)
+            features, scale = _input_scale_of(inputs)
+            if features is not None:
+                self._input_features[target.index] = features
             signals = tf.stack(
-                list(_input_scale(inputs))
-                + list(_kernel_signals(_kernel(target.layer), snapshot, first))
+                list(scale)
+                + list(_kernel_signals(_target_kernel(target), snapshot, first,
+                                       _glorot_shape(target)))
                 + [learning_rate]
             )
             results.append((layer, units, signals))
         with tf.control_dependencies([signals for _, _, signals in results]):
             self._has_snapshot.assign(True)
         return results
+
+
+def _values(target, args, kwargs, outputs, recurrences):
+    """The logged values of a target: the layer's output, or its recomputed gate.
+
+    A recurrent layer's gates are recomputed once (`recurrences` caches them);
+    with a mask, only the unmasked (sequence, time step) pairs are samples.
+    """
+    if target.gate is None:
+        return tf.nest.flatten(outputs)[0]
+    recurrence = recurrences.get(id(target.layer))
+    if recurrence is None:
+        recurrence = _recurrent.recompute(target.layer, *_recurrent.call_arguments(args, kwargs))
+        recurrences[id(target.layer)] = recurrence
+    values = recurrence.gates[target.gate]
+    if recurrence.mask is not None:
+        values = tf.boolean_mask(values, recurrence.mask)
+    return values
+
+
+def _target_kernel(target):
+    """The kernel whose signals a target logs: the layer's, or the block feeding its gate."""
+    if target.gate is not None:
+        return _recurrent.gate_kernel(target.layer, target.gate)
+    return _kernel(target.layer)
+
+
+def _glorot_shape(target):
+    """The shape the kernel's initializer saw (a recurrent layer's whole input kernel)."""
+    if target.gate is not None:
+        return _recurrent.kernel_shape(target.layer)
+    kernel = getattr(target.layer, "kernel", None)
+    return None if kernel is None else tuple(kernel.shape)
 
 
 _PROTO_DTYPES = {
@@ -148,8 +216,8 @@ def tensor_proto(array):
     )
 
 
-def _forward(model, layers, probe):
-    """Calls `model` on `probe`; returns {id(layer): (first input, output)}.
+def _forward(model, run_model, layers, probe):
+    """Runs `run_model(probe)`; returns {id(layer): (args, kwargs, output)} of each layer's call.
 
     Each layer's first call in the graph being traced is captured; calls that
     Keras makes in scratch graphs (shape inference while building) are not.
@@ -160,8 +228,9 @@ def _forward(model, layers, probe):
     restore = []
     try:
         for layer in layers:
-            restore.append(_wrap_call(layer, graph, captured))
-        model(probe, training=False)
+            if all(layer is not other for other in layers[:layers.index(layer)]):
+                restore.append(_wrap_call(layer, graph, captured))
+        run_model(probe)
     finally:
         for undo in reversed(restore):
             undo()
@@ -169,7 +238,7 @@ def _forward(model, layers, probe):
     if missing:
         raise ValueError(
             "SaturationCallback: layers %s are not called by the forward pass of "
-            "model %r" % (missing, model.name)
+            "model %r" % (sorted(set(missing)), model.name)
         )
     return captured
 
@@ -184,8 +253,7 @@ def _wrap_call(layer, graph, captured):
         outputs = original(*args, **kwargs)
         output = tf.nest.flatten(outputs)[0]
         if id(layer) not in captured and getattr(output, "graph", None) is graph:
-            inputs = args[0] if args else next(iter(kwargs.values()))
-            captured[id(layer)] = (tf.nest.flatten(inputs)[0], output)
+            captured[id(layer)] = (args, kwargs, outputs)
         return outputs
 
     object.__setattr__(layer, name, recording_call)  # bypass Keras' attribute tracking
@@ -206,6 +274,28 @@ def _kernel(layer):
 
 def _nan():
     return tf.constant(float("nan"), tf.float64)
+
+
+def _input_scale_of(inputs):
+    """(names, (std, max |x|)) of a layer's input over its floating-point values.
+
+    A structured input (a dict or list of tensors) is scaled over its float
+    leaves only (string and integer features are categories, not scales);
+    `names` are their paths ("age", "0"), None for a single tensor.
+    """
+    leaves = keras.tree.flatten_with_path(inputs)
+    if len(leaves) == 1 and not leaves[0][0]:
+        leaf = leaves[0][1]
+        if tf.is_tensor(leaf) and (leaf.dtype.is_floating or leaf.dtype.is_integer):
+            return None, _input_scale(leaf)
+        return None, (_nan(), _nan())
+    numeric = [(path, leaf) for path, leaf in leaves
+               if tf.is_tensor(leaf) and leaf.dtype.is_floating]
+    names = ["/".join(str(p) for p in path) for path, _ in numeric]
+    if not numeric:
+        return names, (_nan(), _nan())
+    flat = tf.concat([tf.reshape(tf.cast(leaf, tf.float32), [-1]) for _, leaf in numeric], 0)
+    return names, _input_scale(flat)
 
 
 def _input_scale(inputs):
@@ -239,8 +329,8 @@ def _masked_scale(x):
     return std, max_abs
 
 
-def _kernel_signals(kernel, snapshot, first):
-    """kernelStd, glorotStd and updateRatio; updates the snapshot.
+def _kernel_signals(kernel, snapshot, first, glorot_shape=None):
+    """kernelStd, glorotStd (of `glorot_shape`, default the kernel's) and updateRatio; updates the snapshot.
 
     Sums in float32, like the kernel itself, then float64.
     """
@@ -249,7 +339,7 @@ def _kernel_signals(kernel, snapshot, first):
     k = tf.cast(kernel, tf.float32)
     centred = k - tf.reduce_mean(k)
     kernel_std = tf.sqrt(tf.cast(tf.reduce_mean(centred * centred), tf.float64))
-    glorot = tf.constant(_targets.glorot_std(kernel.shape), tf.float64)
+    glorot = tf.constant(_targets.glorot_std(glorot_shape or kernel.shape), tf.float64)
     last = snapshot.read_value()
     change = k - last
     ratio = tf.where(
@@ -275,11 +365,35 @@ def _learning_rate(optimizer):
     return tf.cast(tf.convert_to_tensor(value), tf.float64)
 
 
-def probe_samples(probe_data):
-    """Checks a probe batch; returns its number of samples.
+def probe_batch(probe_data):
+    """The probe batch of `probe_data`: the data itself, or a `tf.data.Dataset`'s first batch.
+
+    A dataset's element is an `(x, y)` or `(x, y, sample_weight)` tuple in
+    Keras' convention; its `x` is the probe. Ragged and sparse tensors are
+    refused.
+    """
+    if isinstance(probe_data, tf.data.Dataset):
+        try:
+            element = next(iter(probe_data.take(1)))
+        except StopIteration:
+            raise ValueError("SaturationCallback: probe_data is an empty tf.data.Dataset") from None
+        probe_data = element[0] if isinstance(element, tuple) else element
+    for leaf in tf.nest.flatten(probe_data):
+        if isinstance(leaf, (tf.RaggedTensor, tf.SparseTensor)):
+            raise TypeError(
+                "SaturationCallback: probe_data must hold dense arrays; got a %s. Pad it "
+                "(e.g. .to_tensor()) or give a dense batch." % type(leaf).__name__
+            )
+    return probe_data
+
+
+def probe_samples(probe_data, same_count=True):
+    """Checks a probe batch; returns its number of samples (of its first array).
+
+    `same_count=False` lets the arrays differ in samples (one batch per sub-model).
 
     Raises:
-      TypeError: a leaf is not an array of real numbers or booleans.
+      TypeError: a leaf is not an array of numbers, booleans or strings.
       ValueError: no leaves, a leaf of rank 0 or without samples, or leaves
         with different numbers of samples.
     """
@@ -292,10 +406,13 @@ def probe_samples(probe_data):
     counts = set()
     for leaf in leaves:
         array = np.asarray(leaf)
-        if array.dtype.kind not in "biuf":
+        if array.dtype.kind not in "biufUSO" or (
+            array.dtype.kind == "O" and not all(isinstance(v, (str, bytes)) for v in array.ravel())
+        ):
             raise TypeError(
-                "SaturationCallback: probe_data must hold real numbers; got dtype "
-                "%s. Received: probe_data=%s" % (array.dtype, _short(probe_data))
+                "SaturationCallback: probe_data must hold numbers, booleans or "
+                "strings; got dtype %s. Received: probe_data=%s"
+                % (array.dtype, _short(probe_data))
             )
         if array.ndim == 0 or array.shape[0] == 0:
             raise ValueError(
@@ -304,13 +421,13 @@ def probe_samples(probe_data):
                 % (array.shape, _short(probe_data))
             )
         counts.add(array.shape[0])
-    if len(counts) > 1:
+    if same_count and len(counts) > 1:
         raise ValueError(
             "SaturationCallback: every array of probe_data must have the same "
             "number of samples; got %s. Received: probe_data=%s"
             % (sorted(counts), _short(probe_data))
         )
-    return counts.pop()
+    return int(np.shape(leaves[0])[0])
 
 
 def _short(value):

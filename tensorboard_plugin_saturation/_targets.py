@@ -1,8 +1,10 @@
 """Which layers of a Keras model `SaturationCallback` logs, and under which tags.
 
 `find_targets` walks a Keras model and picks the layers whose output is a
-supported activation (`activations.py`); `walk` is the traversal, `_tags` the
-naming, `glorot_std` the reference scale of a kernel. Nothing here runs the
+supported activation (`activations.py`) and the gates of its recurrent layers
+(`_recurrent.py`); `skipped_layers` names the layers it leaves out and why;
+`walk` is the traversal, `_tags` the naming, `output_layers` the model's output
+layers, `glorot_std` the reference scale of a kernel. Nothing here runs the
 model.
 """
 
@@ -11,10 +13,19 @@ import math
 
 import keras
 
+from tensorboard_plugin_saturation import _recurrent
 from tensorboard_plugin_saturation import activations as activations_lib
 
-Target = collections.namedtuple("Target", ["layer", "tag", "activation", "index"])
-Target.__doc__ = """One logged layer: the Keras layer, its tag, its `Activation`, its position."""
+Target = collections.namedtuple(
+    "Target", ["layer", "tag", "activation", "index", "gate", "group", "output"],
+    defaults=(None, None, False),
+)
+Target.__doc__ = """One logged series: the Keras layer, its tag, its `Activation`, its position.
+
+gate: None, or the recurrent gate (`_recurrent.GATES`) whose values are logged.
+group: None, or the tag of the recurrent layer whose gates share the group.
+output: True when the layer produces an output of the model.
+"""
 
 # Layers whose output is `activation(...)` of their own computation. Recurrent
 # layers also have an `activation`, but their output is not its output.
@@ -73,44 +84,108 @@ def activation_name(layer):
     return None
 
 
-def walk(model):
-    """Yields (path, layer) for every layer of `model` in network order.
+def unsupported_activation(layer):
+    """The name of `layer`'s activation if it has one the plugin cannot log, else None.
 
-    Recurses into nested `keras.Model`s (Sequential, Functional or subclassed);
-    `path` is the tuple of names from the top model's child down. Each layer
-    object is yielded once, where it is first met.
+    None also for layers without an activation and for a linear one.
+    """
+    if isinstance(layer, keras.layers.ReLU):
+        if activation_name(layer):
+            return None
+        return "ReLU(max_value=%s, negative_slope=%s, threshold=%s)" % (
+            layer.max_value, float(layer.negative_slope), float(layer.threshold))
+    if isinstance(layer, _LAYERS_WITH_ACTIVATION):
+        if activation_name(layer):
+            return None
+        name = _function_name(layer.activation)
+        return None if name == "linear" else name
+    if isinstance(layer, _ACTIVATION_LAYERS):
+        return type(layer).__name__
+    return None
+
+
+# Layers that are an activation the plugin has no record for.
+_ACTIVATION_LAYERS = (
+    keras.layers.Softmax,
+    keras.layers.LeakyReLU,
+    keras.layers.PReLU,
+    keras.layers.ELU,
+)
+
+
+def _function_name(function):
+    return getattr(function, "__name__", None) or type(function).__name__
+
+
+def _children(layer):
+    """The layers `layer` holds directly, in the order Keras tracks them."""
+    if isinstance(layer, keras.Model):
+        return list(layer.layers)
+    if isinstance(layer, keras.layers.RNN):
+        return []  # the cell: its gates are the layer's targets
+    return list(layer._flatten_layers(include_self=False, recursive=False))  # pylint: disable=protected-access
+
+
+def walk(model, prefix=()):
+    """Yields (path, layer) for every layer inside `model`, depth first in network order.
+
+    Recurses into nested models (Sequential, Functional or subclassed), custom
+    `Layer`s that hold layers, and wrappers (`Bidirectional`,
+    `TimeDistributed`). `path` is the tuple of names from `prefix` down. Each
+    layer object is yielded once, where it is first met.
     """
     seen = set()
 
-    def visit(container, prefix):
-        for layer in container.layers:
+    def visit(container, path_prefix):
+        for layer in _children(container):
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            path = prefix + (layer.name,)
+            path = path_prefix + (layer.name,)
             yield path, layer
-            if isinstance(layer, keras.Model):
-                yield from visit(layer, path)
+            yield from visit(layer, path)
 
-    yield from visit(model, ())
+    yield from visit(model, tuple(prefix))
 
 
-def find_targets(model, layers=None):
+def _walk_roots(model, roots):
+    if roots is None:
+        return list(walk(model))
+    found = []
+    for root in roots:
+        found.append(((root.name,), root))
+        found.extend(walk(root, (root.name,)))
+    return found
+
+
+def _supported(layer):
+    if activation_name(layer):
+        return True
+    return _recurrent.cell_kind(layer) is not None and not layer.stateful
+
+
+def find_targets(model, layers=None, roots=None):
     """Returns the `Target`s to log for `model`, in network order.
+
+    A recurrent layer (LSTM, GRU, SimpleRNN) gives one target per gate, tagged
+    `<layer>/<gate>` (SimpleRNN: one, its state, tagged `<layer>`); gates whose
+    activation is not supported are left out (see `skipped_layers`).
 
     Args:
       model: A built Keras model.
       layers: None to log every layer whose activation is supported, else a
-        sequence of layer names (searched in `model` and its nested models) or
-        layer objects.
+        sequence of layer names (searched in `model` and every layer it holds)
+        or layer objects.
+      roots: None to search the whole model, else the sub-models to search
+        (a model probed through its sub-models).
 
     Raises:
       ValueError: A name matches no layer, or a given layer's activation is not
-        sigmoid, tanh or relu.
+        supported.
     """
-    found = list(walk(model))
+    found = _walk_roots(model, roots)
     if layers is None:
-        chosen = [(path, layer) for path, layer in found if activation_name(layer)]
+        chosen = [(path, layer) for path, layer in found if _supported(layer)]
     else:
         chosen = [_resolve(model, found, entry) for entry in layers]
     unique = []
@@ -120,10 +195,79 @@ def find_targets(model, layers=None):
     position = {id(layer): i for i, (_, layer) in enumerate(found)}
     unique.sort(key=lambda item: position.get(id(item[1]), len(found)))
     tags = _tags([path for path, _ in unique])
-    return [
-        Target(layer, tag, activations_lib.get(activation_name(layer)), index)
-        for index, (tag, (_, layer)) in enumerate(zip(tags, unique))
-    ]
+    outputs = output_layers(model if roots is None else roots)
+    targets = []
+    for tag, (_, layer) in zip(tags, unique):
+        if _recurrent.cell_kind(layer) is None:
+            targets.append(Target(layer, tag, activations_lib.get(activation_name(layer)),
+                                  len(targets), output=id(layer) in outputs))
+            continue
+        for gate, function in _recurrent.gate_functions(layer):
+            name = _FUNCTIONS.get(function)
+            if name is None:
+                continue
+            if gate == "state":
+                targets.append(Target(layer, tag, activations_lib.get(name), len(targets), gate=gate))
+            else:
+                targets.append(Target(layer, tag + "/" + gate, activations_lib.get(name),
+                                      len(targets), gate=gate, group=tag))
+    return targets
+
+
+def skipped_layers(model, roots=None):
+    """[(layer path, why)] of the layers with an activation the callback does not log."""
+    skipped = []
+    for path, layer in _walk_roots(model, roots):
+        reason = _skip_reason(layer)
+        if reason:
+            skipped.append(("/".join(path), reason))
+    return skipped
+
+
+def _skip_reason(layer):
+    name = unsupported_activation(layer)
+    if name is not None:
+        return "activation %s is not supported; supported: %s" % (name, ", ".join(activations_lib.ACTIVATIONS))
+    if isinstance(layer, keras.layers.RNN):
+        kind = _recurrent.cell_kind(layer)
+        if kind is None:
+            return ("the gates of a %s cell are not recomputed (supported: LSTM, GRU, "
+                    "SimpleRNN cells)" % type(layer.cell).__name__)
+        if layer.stateful:
+            return "a stateful recurrent layer is not probed (its states belong to the training batches)"
+        gates = [(gate, _function_name(f)) for gate, f in _recurrent.gate_functions(layer)
+                 if _FUNCTIONS.get(f) is None]
+        if gates:
+            return "gates %s: activation %s is not supported" % (
+                ", ".join(g for g, _ in gates), ", ".join(sorted({n for _, n in gates})))
+    return None
+
+
+def output_layers(models):
+    """ids of the layers that produce an output of `models` (a model or a list of them).
+
+    Known for Functional and Sequential models (and the models they nest, by
+    their graph); a subclassed model's outputs are not known.
+    """
+    models = models if isinstance(models, (list, tuple)) else [models]
+    found = set()
+
+    def visit(model):
+        for tensor in keras.tree.flatten(getattr(model, "outputs", None) or []):
+            history = getattr(tensor, "_keras_history", None)
+            operation = getattr(history, "operation", None)
+            if operation is None or id(operation) in found:
+                continue
+            found.add(id(operation))
+            if isinstance(operation, keras.Model):
+                visit(operation)
+
+    for model in models:
+        try:
+            visit(model)
+        except (AttributeError, ValueError):  # a subclassed model has no symbolic outputs
+            pass
+    return found
 
 
 def _resolve(model, found, entry):
@@ -138,11 +282,12 @@ def _resolve(model, found, entry):
     else:
         layer = entry
         path = next((p for p, other in found if other is layer), (layer.name,))
-    if activation_name(layer) is None:
+    if not _supported(layer):
+        why = _skip_reason(layer) or "its output is not sigmoid, tanh or relu, and it is not a recurrent layer"
         raise ValueError(
-            "SaturationCallback: layer %r (%s) has no supported activation; its "
-            "output must be sigmoid, tanh or relu. Received: layers=[..., %r, ...]"
-            % (layer.name, type(layer).__name__, entry)
+            "SaturationCallback: layer %r (%s) has no supported activation: %s. "
+            "Received: layers=[..., %r, ...]"
+            % (layer.name, type(layer).__name__, why, entry)
         )
     return path, layer
 
@@ -167,3 +312,94 @@ def glorot_std(shape):
     receptive = math.prod(shape[:-2])
     fan_in, fan_out = receptive * shape[-2], receptive * shape[-1]
     return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def custom_train_step(model):
+    """True when `model`'s class (not Keras) defines `train_step`."""
+    return _defined_outside_keras(type(model), "train_step")
+
+
+def has_call(model):
+    """False for a subclassed model that defines no `call` (it trains with its own `train_step`)."""
+    return type(model).call is not keras.Model.call
+
+
+def _defined_outside_keras(cls, name):
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return not klass.__module__.split(".")[0] in ("keras", "tf_keras")
+    return False
+
+
+def submodels(model):
+    """The models `model` holds directly, in attribute order."""
+    return [layer for layer in _children(model) if isinstance(layer, keras.Model)]
+
+
+def submodel_plan(model, probe_data):
+    """[(name, sub-model)] to probe for a model without `call`, and their probe dict.
+
+    `probe_data` is either a dict {sub-model name: batch}, which probes each
+    named sub-model, or one batch, which probes the first sub-model whose
+    input shape fits it.
+
+    Raises:
+      ValueError: no sub-model, a name that is no sub-model, or no sub-model
+        that takes `probe_data`; the message says what to pass.
+    """
+    subs = submodels(model)
+    described = ", ".join("%r (input %s)" % (s.name, _input_shapes(s)) for s in subs)
+    if not subs:
+        raise ValueError(
+            "SaturationCallback: model %r defines no call() and holds no sub-model, so "
+            "there is no forward pass to probe. Define call(), or hold the networks as "
+            "keras.Model attributes (self.encoder = ...)." % model.name
+        )
+    by_name = {s.name: s for s in subs}
+    if isinstance(probe_data, dict) and probe_data and all(k in by_name for k in probe_data):
+        return [(name, by_name[name]) for name in probe_data], dict(probe_data)
+    if isinstance(probe_data, dict) and not any(_fits(s, probe_data) for s in subs):
+        unknown = sorted(str(k) for k in probe_data if k not in by_name)
+        raise ValueError(
+            "SaturationCallback: model %r defines no call(); its sub-models are probed. "
+            "probe_data keys %s name no sub-model; sub-models: %s." % (model.name, unknown, described)
+        )
+    for sub in subs:
+        if _fits(sub, probe_data):
+            return [(sub.name, sub)], {sub.name: probe_data}
+    raise ValueError(
+        "SaturationCallback: model %r defines no call() (it trains with its own "
+        "train_step), so its sub-models are probed, and none takes probe_data of shape "
+        "%s. Sub-models: %s. Pass a batch that fits one of them, or one per sub-model: "
+        "probe_data={%s}."
+        % (model.name, _data_shapes(probe_data), described,
+           ", ".join("%r: ..." % s.name for s in subs))
+    )
+
+
+def _input_shapes(model):
+    inputs = getattr(model, "inputs", None)
+    if not inputs:
+        return "unknown"
+    shapes = [tuple(t.shape) for t in keras.tree.flatten(inputs)]
+    return shapes[0] if len(shapes) == 1 else shapes
+
+
+def _data_shapes(data):
+    shapes = [tuple(getattr(leaf, "shape", ())) for leaf in keras.tree.flatten(data)]
+    return shapes[0] if len(shapes) == 1 else shapes
+
+
+def _fits(model, data):
+    """Whether `data`'s arrays match the shapes of `model`'s symbolic inputs (None matches any)."""
+    inputs = getattr(model, "inputs", None)
+    if not inputs:
+        return False
+    wanted = [tuple(t.shape) for t in keras.tree.flatten(inputs)]
+    given = [tuple(getattr(leaf, "shape", ())) for leaf in keras.tree.flatten(data)]
+    if len(wanted) != len(given):
+        return False
+    return all(
+        len(w) == len(g) and all(a is None or a == b for a, b in zip(w[1:], g[1:]))
+        for w, g in zip(wanted, given)
+    )

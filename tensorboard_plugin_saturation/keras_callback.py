@@ -1,12 +1,12 @@
 """`SaturationCallback`: logs the saturation of a Keras model's layers while it trains."""
 
+import collections
 import json
 import os
 import time
 import warnings
 
 import keras
-import tensorflow as tf
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
@@ -116,7 +116,9 @@ class SaturationCallback(keras.callbacks.Callback):
     ):
         super().__init__()
         self.log_dir = _check_log_dir(log_dir)
-        _probe.probe_samples(probe_data)
+        probe_data = _probe.probe_batch(probe_data)
+        # A dict may give one batch per sub-model, each of its own size.
+        _probe.probe_samples(probe_data, same_count=not isinstance(probe_data, dict))
         self.probe_data = probe_data
         self.update_freq = _check_update_freq(update_freq)
         self.layers = _check_layers(layers)
@@ -125,38 +127,56 @@ class SaturationCallback(keras.callbacks.Callback):
         self._writer = None
         self._active = False
         self._last_step = None  # the last step logged
-        self._known_step = 0  # the iteration count when last read
+        self._known_step = 0  # the step when last read
         self._unread_batches = 0  # batch ends since then
+        self._batches_trained = 0  # over every fit: the step when the optimizer never steps
+        self._epoch_start = 0  # _batches_trained at the start of the epoch
+        self._counting = False  # True once the step is _batches_trained
         self._warned = False
 
     def on_train_begin(self, logs=None):
         self._active = False
         if not is_chief(*_task_of(getattr(self.model, "distribute_strategy", None))):
             return
-        targets = _targets.find_targets(self.model, self.layers)
+        plan = _plan(self.model, self.probe_data)
+        targets = _targets.find_targets(self.model, self.layers, plan.roots)
+        skipped = [] if self.layers else _targets.skipped_layers(self.model, plan.roots)
         if not targets:
             self._warn(
                 "SaturationCallback: model %r has no layer whose activation is "
-                "sigmoid, tanh or relu; nothing is logged to %r."
-                % (self.model.name, self.log_dir)
+                "sigmoid, tanh or relu; nothing is logged to %r.%s"
+                % (self.model.name, self.log_dir, _skipped_text(skipped))
             )
             return
+        if skipped:
+            warnings.warn("SaturationCallback: model %r:%s" % (self.model.name, _skipped_text(skipped)),
+                          RuntimeWarning, stacklevel=2)
         self._active = True
-        self._log_safely(targets)
+        self._log_safely(targets, plan=plan)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = self._batches_trained
 
     def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the index in the epoch of the last batch trained (several
+        # with steps_per_execution).
+        self._batches_trained = self._epoch_start + batch + 1
         if not self._active or self.update_freq == "epoch":
+            return
+        last = -1 if self._last_step is None else self._last_step
+        due = (last // self.update_freq + 1) * self.update_freq
+        if self._counting:
+            if self._batches_trained >= due:
+                self._log_safely(step=self._batches_trained)
             return
         # Reading the iteration count waits for the device; read it only once
         # it can have reached the next multiple of update_freq. A batch end
         # follows at most `steps_per_execution` optimizer steps.
         self._unread_batches += 1
-        last = -1 if self._last_step is None else self._last_step
-        due = (last // self.update_freq + 1) * self.update_freq
         steps_per_call = getattr(self.model, "steps_per_execution", 1) or 1
         if self._known_step + self._unread_batches * steps_per_call < due:
             return
-        self._known_step, self._unread_batches = _iterations(self.model), 0
+        self._known_step, self._unread_batches = self._step(), 0
         if self._known_step >= due:
             self._log_safely(step=self._known_step)
 
@@ -174,12 +194,26 @@ class SaturationCallback(keras.callbacks.Callback):
         except Exception as e:  # pylint: disable=broad-except
             self._warn("SaturationCallback: closing the writer of %r failed: %s" % (self.log_dir, e))
 
-    def _log_safely(self, targets=None, step=None):
+    def _step(self):
+        """The optimizer's iteration count; the count of trained batches once it stays 0.
+
+        A model that trains with optimizers of its own (a GAN's train_step)
+        never steps `model.optimizer`: from the first log that sees batches
+        trained and no iteration, the step is the callback's own count.
+        """
+        if not self._counting:
+            iterations = _iterations(self.model)
+            if iterations is not None and (iterations > 0 or self._batches_trained == 0):
+                return iterations
+            self._counting = True
+        return self._batches_trained
+
+    def _log_safely(self, targets=None, step=None, plan=None):
         """Logs at the current step; on failure warns once and stops logging."""
         try:
             if targets is not None:
-                self._prepare(targets)
-            step = _iterations(self.model) if step is None else step
+                self._prepare(targets, plan)
+            step = self._step() if step is None else step
             self._known_step, self._unread_batches = step, 0
             if step == self._last_step:
                 return  # already logged, e.g. at the end of the previous fit
@@ -196,16 +230,18 @@ class SaturationCallback(keras.callbacks.Callback):
                 % (self.log_dir, type(e).__name__, e)
             )
 
-    def _prepare(self, targets):
+    def _prepare(self, targets, plan):
         """Builds the probe, or keeps the previous fit's if nothing changed."""
         same = (
             self._probe is not None
             and self._probe.model is self.model
-            and len(self._probe.targets) == len(targets)
-            and all(a.layer is b.layer for a, b in zip(self._probe.targets, targets))
+            and self._probe.targets == targets
         )
         if not same:
-            self._probe = _probe.Probe(self.model, targets, self.probe_data, self.eps)
+            extra = {"trainStep": "custom"} if _targets.custom_train_step(self.model) else {}
+            self._probe = _probe.Probe(
+                self.model, targets, plan.probe_data, self.eps, plan.submodels, extra
+            )
 
     def _warn(self, message):
         if self._warned:
@@ -250,10 +286,35 @@ def _task_of(strategy):
 
 
 def _iterations(model):
+    """The optimizer's iteration count, or None without an optimizer."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
-        raise ValueError("the model has no optimizer; compile it before fit")
-    return int(tf.convert_to_tensor(optimizer.iterations))
+        return None
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+_Plan = collections.namedtuple("_Plan", ["probe_data", "submodels", "roots"])
+
+
+def _plan(model, probe_data):
+    """What the probe runs: the model on probe_data, or, for a model without
+    call(), the sub-models `_targets.submodel_plan` picks. Raises ValueError
+    (from fit, before training) when nothing can take probe_data."""
+    if _targets.has_call(model):
+        _probe.probe_samples(probe_data)
+        return _Plan(probe_data, None, None)
+    submodels, per_model = _targets.submodel_plan(model, probe_data)
+    for name, _ in submodels:
+        _probe.probe_samples(per_model[name])
+    return _Plan(per_model, submodels, [sub for _, sub in submodels])
+
+
+def _skipped_text(skipped):
+    """The sentence of the one per-fit warning naming every layer left out, and why."""
+    if not skipped:
+        return ""
+    return " %d layer(s) not logged: %s." % (
+        len(skipped), "; ".join("%s (%s)" % item for item in skipped))
 
 
 def _check_log_dir(log_dir):

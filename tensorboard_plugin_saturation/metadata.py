@@ -133,10 +133,14 @@ def create_summary_metadata(display_name, description, content):
     )
 
 
-def create_layer_metadata(tag, description, activation, eps, units, order=None):
-    """Returns the (`layer`, `units`) `SummaryMetadata` pair of the layer `tag`."""
+def create_layer_metadata(tag, description, activation, eps, units, order=None, extra=None):
+    """Returns the (`layer`, `units`) `SummaryMetadata` pair of the layer `tag`.
+
+    `extra`: optional keys of the `layer` content ("framework", "output",
+    "group", "gate", "trainStep"; see PRODUCT.md).
+    """
     layer_md = create_summary_metadata(
-        tag, description, layer_content(activation, eps, units, order)
+        tag, description, layer_content(activation, eps, units, order, extra)
     )
     units_md = create_summary_metadata(
         tag + UNITS_SUFFIX, None, units_content(tag, units)
@@ -144,8 +148,8 @@ def create_layer_metadata(tag, description, activation, eps, units, order=None):
     return layer_md, units_md
 
 
-def layer_content(activation, eps, units, order=None):
-    """The content of a `layer` series: everything constant per tag."""
+def layer_content(activation, eps, units, order=None, extra=None):
+    """The content of a `layer` series: everything constant per tag, plus `extra`."""
     content = {
         "kind": KIND_LAYER,
         "activation": activation.name,
@@ -156,6 +160,7 @@ def layer_content(activation, eps, units, order=None):
     }
     if order is not None:
         content["order"] = order
+    content.update(extra or {})
     return content
 
 
