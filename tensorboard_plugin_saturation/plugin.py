@@ -157,9 +157,9 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "units": layer.units,
             "edges": list(layer.edges),
             "totalSteps": int(len(series.steps)),
-            "steps": _ints(series.steps[picks]),
-            "stepStarts": _ints(series.steps[starts]),
+            "steps": _ints(series.steps[starts]),
             "stepEnds": _column_ends(series.steps, starts),
+            "shownSteps": _ints(series.steps[picks]),
             "wallTimes": _floats(series.wall_times[picks]),
             "histograms": [_floats(row) for row in layout.histograms(values)],
         }

@@ -34,7 +34,11 @@ Layer.__doc__ = """What is constant about one layer's series, from its metadata.
 with (`signals_layout` is None without a signals series)."""
 
 Series = collections.namedtuple("Series", ["steps", "wall_times", "values"])
-Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K]."""
+Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K].
+
+Steps are distinct and increasing: of points logged with the same step (a
+resumed run, a summary written twice in one step), the last one logged counts,
+as the newest data replaces the older when TensorBoard purges orphaned data."""
 
 
 class Reader:
@@ -129,7 +133,7 @@ class Reader:
         """The layer's callback signals at `steps`: {field: float64 [len(steps)]}.
 
         NaN where a step has no signals; None when the layer has no readable
-        signals series. Of repeated steps, the first point counts.
+        signals series.
         """
         if layer.signals_tag is None:
             return None
@@ -138,12 +142,11 @@ class Reader:
         if series is None or not len(series.steps):
             return None
         steps = np.asarray(steps)
-        signal_steps, rows = np.unique(series.steps, return_index=True)
-        index = np.searchsorted(signal_steps, steps)
-        clipped = np.minimum(index, len(signal_steps) - 1)
-        found = (index < len(signal_steps)) & (signal_steps[clipped] == steps)
+        index = np.searchsorted(series.steps, steps)
+        clipped = np.minimum(index, len(series.steps) - 1)
+        found = (index < len(series.steps)) & (series.steps[clipped] == steps)
         signals = {}
-        for name, column in layout.columns(series.values[rows[clipped[found]]]).items():
+        for name, column in layout.columns(series.values[clipped[found]]).items():
             aligned = np.full(len(steps), np.nan)
             aligned[found] = column
             signals[name] = aligned
@@ -162,7 +165,7 @@ class Reader:
             )
             return None
         values = np.stack(rows) if rows else np.zeros((0, width))
-        return Series(steps=steps, wall_times=wall_times, values=values)
+        return _last_of_each_step(Series(steps=steps, wall_times=wall_times, values=values))
 
     def _warn_once(self, key, message):
         with self._lock:
@@ -170,6 +173,17 @@ class Reader:
                 return
             self._warned.add(key)
         logger.warning(message)
+
+
+def _last_of_each_step(series):
+    """`series` sorted by step, keeping the last point logged of each repeated step."""
+    steps = series.steps
+    if len(steps) < 2 or bool(np.all(steps[1:] > steps[:-1])):
+        return series  # the usual case: already distinct and increasing
+    order = np.argsort(steps, kind="stable")
+    sorted_steps = steps[order]
+    keep = order[np.append(sorted_steps[1:] != sorted_steps[:-1], True)]
+    return Series(steps=steps[keep], wall_times=series.wall_times[keep], values=series.values[keep])
 
 
 def _group_layers(run, tags, warn_once, parse=metadata.parse_plugin_metadata):

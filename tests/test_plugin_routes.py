@@ -65,7 +65,7 @@ def test_overview_downsampling_keeps_the_column_maximum(client):
 def test_layer_gives_every_statistic_per_step(client):
     body = client.get(ROOT + "/layer?run=run_b&tag=hidden").get_json()
     assert body["steps"] == [0, 10, 20] and body["totalSteps"] == 3
-    assert body["stepStarts"] == [0, 10, 20] and body["stepEnds"] == [0, 10, 20]
+    assert body["shownSteps"] == [0, 10, 20] and body["stepEnds"] == [0, 10, 20]
     assert body["wallTimes"] == [1000.0, 1010.0, 1020.0]
     assert body["saturatedLow"] == [0.0, 0.166667, 0.5]
     assert body["saturatedHigh"] == [0.0, 0.166667, 0.166667]
@@ -78,17 +78,39 @@ def test_layer_gives_every_statistic_per_step(client):
 
 def test_layer_downsampling_picks_the_most_saturated_step(client):
     body = client.get(ROOT + "/layer?run=run_b&tag=out&maxSteps=1").get_json()
-    assert body["steps"] == [10] and body["saturatedLow"] == [1.0] and body["stuckUnits"] == [2.0]
-    assert body["stepStarts"] == [0] and body["stepEnds"] == [20]  # the column's span, as in the overview
+    assert body["shownSteps"] == [10] and body["saturatedLow"] == [1.0] and body["stuckUnits"] == [2.0]
+    assert body["steps"] == [0] and body["stepEnds"] == [20]  # the column's span, as in the overview
 
 
 def test_grouped_detail_columns_span_the_overviews_columns(client):
     overview = client.get(ROOT + "/overview?run=run_b&maxSteps=2").get_json()
     layer = client.get(ROOT + "/layer?run=run_b&tag=hidden&maxSteps=2").get_json()
     units = client.get(ROOT + "/units?run=run_b&tag=hidden&maxSteps=2").get_json()
-    assert overview["steps"] == layer["stepStarts"] == units["steps"] == [0, 10]
+    assert overview["steps"] == layer["steps"] == units["steps"] == [0, 10]
     assert overview["stepEnds"] == layer["stepEnds"] == units["stepEnds"] == [0, 20]
-    assert layer["steps"] == [0, 20]  # each column shows its most saturated step
+    assert layer["shownSteps"] == [0, 20]  # each column shows its most saturated step
+
+
+def test_a_repeated_step_counts_once_with_its_last_point_in_every_route(tmp_path):
+    # A resumed run logs steps 10 and 20 again (as a second fit after a restore does), out of order.
+    calm, stuck = np.float32([[0.5, 0.5]]), np.float32([[0.001, 0.999]])
+    events = [(step, summary.saturation_pb("hidden", calm, layer_index=0)) for step in (0, 10, 20)]
+    events += [(step, summary.saturation_pb("hidden", stuck, layer_index=0)) for step in (10, 20)]
+    events += [(5, summary.saturation_pb("hidden", stuck, layer_index=0))]
+    write_events(str(tmp_path), "resumed", events)
+    client = make_client(str(tmp_path))[0]
+    runs = client.get(ROOT + "/runs").get_json()
+    assert [(l["steps"], l["maxStep"]) for l in runs["runs"][0]["layers"]] == [(4, 20)]
+    overview = client.get(ROOT + "/overview?run=resumed").get_json()
+    assert overview["steps"] == [0, 5, 10, 20] and overview["values"] == [[0.0, 1.0, 1.0, 1.0]]
+    layer = client.get(ROOT + "/layer?run=resumed&tag=hidden").get_json()
+    assert layer["steps"] == layer["shownSteps"] == [0, 5, 10, 20] and layer["totalSteps"] == 4
+    assert layer["stuckUnits"] == [0.0, 2.0, 2.0, 2.0]
+    assert layer["wallTimes"] == [1000.0, 1005.0, 1010.0, 1020.0]
+    units = client.get(ROOT + "/units?run=resumed&tag=hidden").get_json()
+    assert units["steps"] == [0, 5, 10, 20] and units["stuckUnits"] == [0, 2, 2, 2]
+    diagnosis = client.get(ROOT + "/diagnosis?run=resumed").get_json()
+    assert [(f["layers"], f["step"]) for f in diagnosis["findings"]] == [(["hidden"], 5)]
 
 
 def test_units_are_ordered_most_saturated_first(client):

@@ -1,7 +1,5 @@
 """The reading adapter: a run read through `reader.Reader`, as `rules.LayerSeries`."""
 
-import numpy as np
-
 from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation.diagnosis import rules
 
@@ -23,8 +21,7 @@ def read_run(reader, ctx, experiment_id, run):
         series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, layer.layout.width)
         if series is None or not len(series.steps):
             continue
-        steps, rows = np.unique(series.steps, return_index=True)  # sorted; first of duplicates
-        values = series.values[rows]
+        steps, values = series.steps, series.values  # distinct and increasing (see reader.Series)
         stats = layer.layout.columns(values, rules.NEEDED_STATS)
         result.append(
             rules.layer_series(

@@ -34,9 +34,9 @@ const LINE_PADDING_CSS = 6;
 
 /** Device x of the middle of each column whose step had NaN/Inf values. */
 function nonfiniteXs(layer, colEdges) {
-  const marked = new Set(nonfiniteSteps(layer.steps, layer.nonfinite).map(({ step }) => step));
+  const marked = new Set(nonfiniteSteps(layer.shownSteps, layer.nonfinite).map(({ step }) => step));
   const xs = [];
-  layer.steps.forEach((step, i) => {
+  layer.shownSteps.forEach((step, i) => {
     if (marked.has(step)) xs.push((colEdges[i] + colEdges[i + 1]) / 2);
   });
   return xs;
@@ -95,7 +95,7 @@ export function createDetailPanel(run, { tooltip }) {
   function drawDistribution(layer, view) {
     const grid = distributionGrid(layer.histograms);
     const bins = layer.edges.length - 1;
-    const columns = { starts: layer.stepStarts, ends: layer.stepEnds };
+    const columns = { starts: layer.steps, ends: layer.stepEnds };
     const plot = setUpStepPlot(distribution, DISTRIBUTION_HEIGHT_CSS, columns, view);
     const { colEdges, pxRatio } = plot;
     const scale = shareScale(view.scaleKind, view.distributionMax);
@@ -124,7 +124,7 @@ export function createDetailPanel(run, { tooltip }) {
       const share = grid[row][col];
       return [
         run,
-        `${layer.tag} · step ${layer.steps[col]}`,
+        `${layer.tag} · step ${layer.shownSteps[col]}`,
         `bin [${formatTick(layer.edges[bin])}, ${formatTick(layer.edges[bin + 1])})`,
         share === null
           ? 'no finite values at this step'
@@ -191,7 +191,7 @@ export function createDetailPanel(run, { tooltip }) {
   }
 
   function drawDerivative(layer, view) {
-    const columns = { starts: layer.stepStarts, ends: layer.stepEnds };
+    const columns = { starts: layer.steps, ends: layer.stepEnds };
     const plot = setUpStepPlot(derivative, DERIVATIVE_HEIGHT_CSS, columns, view);
     const { ctx, colEdges, pxRatio } = plot;
     const ceiling = DERIVATIVE_CEILING[layer.activation] ?? 1;
@@ -228,7 +228,7 @@ export function createDetailPanel(run, { tooltip }) {
       const col = locate(colEdges, xCss * pxRatio);
       if (col < 0) return null;
       const value = layer.meanDerivative[col];
-      const lines = [run, `${layer.tag} · step ${layer.steps[col]}`, `mean f′(x) ${value ?? 'no data'}`];
+      const lines = [run, `${layer.tag} · step ${layer.shownSteps[col]}`, `mean f′(x) ${value ?? 'no data'}`];
       if (layer.nonfinite[col] > 0) lines.push(formatCount(layer.nonfinite[col], 'NaN/Inf value'));
       return lines;
     };
@@ -236,14 +236,14 @@ export function createDetailPanel(run, { tooltip }) {
 
   function renderStats(layer) {
     const items = [];
-    const stuck = stuckSummary(layer.steps, layer.stuckUnits);
+    const stuck = stuckSummary(layer.shownSteps, layer.stuckUnits);
     const kind = layer.activation === 'relu' ? 'Dead' : 'Stuck';
     if (stuck) {
       let text = `${kind} units (saturated in every sample): ${stuck.last} of ${layer.units} at step ${stuck.lastStep}`;
       if (stuck.peak > stuck.last) text += `, at most ${stuck.peak} (step ${stuck.peakStep})`;
       items.push(h('li', { className: stuck.last > 0 ? 'stat warn' : 'stat', 'data-stat': 'stuck', text }));
     }
-    const bad = nonfiniteSteps(layer.steps, layer.nonfinite);
+    const bad = nonfiniteSteps(layer.shownSteps, layer.nonfinite);
     items.push(
       h('li', {
         className: bad.length ? 'stat bad' : 'stat',
