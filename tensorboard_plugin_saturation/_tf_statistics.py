@@ -7,9 +7,11 @@ test pins both to the numpy reference on every row of its edge-case table:
 * `_fused`, the CPU path: one XLA-compiled pass over the data that keeps
   every intermediate in cache. It reads each value from memory once and does,
   per value, a few vector instructions and no memory writes.
-* `_generic`, plain TF ops that mirror `numpy_statistics.py` line by line: used on
-  accelerators, for float64 data, and whenever the data holds NaN or Inf (or,
-  for sigmoid and tanh, a value outside the activation's range).
+* `_generic`, plain TF ops that mirror `numpy_statistics.py` line by line,
+  reading the activation record (`activations.py`) for every formula: used for
+  every activation other than sigmoid, tanh and relu, on accelerators, for
+  float64 data, and whenever the data holds NaN or Inf (or, for sigmoid and
+  tanh, a value outside the activation's range).
 
 The tricks of `_fused`, all exact:
 
@@ -95,7 +97,8 @@ def compute(data, act, eps, implementation="auto"):
 
     `implementation` is "auto" (the fused CPU pass where it applies, see
     `fused_applies`), "fused" or "generic"; tests and benchmarks pick one.
-    float64 data always takes the generic path: the fused pass is float32.
+    float64 data, and activations other than sigmoid, tanh and relu, always
+    take the generic path: the fused pass is float32 and has those three.
     """
     if implementation not in ("auto", "fused", "generic"):
         raise ValueError("implementation must be 'auto', 'fused' or 'generic'; got %r" % (implementation,))
@@ -103,6 +106,8 @@ def compute(data, act, eps, implementation="auto"):
         implementation = "fused" if fused_applies(data) else "generic"
     elif data.dtype == tf.float64:
         implementation = "generic"  # the fused pass computes in float32
+    if act.name not in _SPECS:
+        implementation = "generic"  # the fused pass knows sigmoid, tanh and relu only
     graph = _graph(implementation, act, eps, data.dtype, data.shape.rank, data.shape[-1])
     return graph(data)
 
@@ -545,7 +550,8 @@ def _reduce_rows(tensors, maxima=0):
 
 
 def _generic(data, act, eps):
-    """The reference's computation with TF ops: any dtype, device and value."""
+    """The reference's computation with TF ops, driven by the activation record:
+    any activation, dtype, device and value."""
     dtype = tf.float64 if data.dtype == tf.float64 else tf.float32
     np_dtype = dtype.as_numpy_dtype
     units = data.shape[-1]
@@ -553,14 +559,11 @@ def _generic(data, act, eps):
     finite = tf.math.is_finite(x)
     zero = tf.zeros_like(x)
     finite_x = tf.where(finite, x, zero)
-    below = _negative(x) if act.low == 0 else x < act.low
-    if act.name == "relu":
-        low = tf.logical_and(finite, tf.logical_not(_positive(x)))
-        high = tf.zeros_like(finite)
-    else:
-        low = tf.logical_and(finite, x < np_dtype(act.low + eps))
-        high = tf.logical_and(finite, x > np_dtype(act.high - eps))
-    out_of_range = tf.logical_and(finite, tf.logical_or(below, x > act.high))
+    low, high = act.saturation_masks(x, eps, np_dtype, _TF_OPS)
+    low = tf.logical_and(finite, low)
+    high = tf.logical_and(finite, high)
+    below, above = act.range_masks(x, np_dtype, _TF_OPS)
+    out_of_range = tf.logical_and(finite, tf.logical_or(below, above))
 
     def count(mask, axis=None):
         return tf.reduce_sum(tf.cast(mask, tf.int32), axis=axis)
@@ -579,20 +582,18 @@ def _generic(data, act, eps):
     bucket = tf.where(tf.reshape(finite, [-1]), bucket, bins)  # non-finite: a dropped extra bin
     histogram = tf.math.bincount(bucket, minlength=bins + 1, maxlength=bins + 1, dtype=tf.int32)[:bins]
 
-    wide = tf.cast(finite_x, tf.float64)
-    clipped = tf.clip_by_value(wide, act.low, act.high)
-    if act.name == "sigmoid":
-        derivative = clipped * (1.0 - clipped)
-    elif act.name == "tanh":
-        derivative = 1.0 - clipped * clipped
-    else:
-        derivative = tf.cast(_positive(finite_x), tf.float64)
+    wide = _widen(finite_x)
+    # Clipped by selects on the masks: no arithmetic, so subnormals keep their sign.
+    clipped = tf.where(
+        below, tf.constant(float(np_dtype(act.low)), tf.float64),
+        tf.where(above, tf.constant(float(np_dtype(act.high)), tf.float64), wide),
+    )
+    derivative = tf.cast(act.derivative(clipped, _TF_OPS), tf.float64)
     derivative = tf.reduce_sum(tf.where(finite, derivative, 0.0)) / n
-    if act.name == "relu":
+    if act.phi is None:
         phi = tf.constant(float("nan"), tf.float64)
     else:
-        rescaled = 2.0 * (clipped - act.low) / (act.high - act.low) - 1.0
-        phi = tf.reduce_sum(tf.where(finite, tf.abs(rescaled), 0.0)) / n
+        phi = tf.reduce_sum(tf.where(finite, act.phi(clipped, _TF_OPS), 0.0)) / n
     mean = tf.reduce_sum(wide) / n  # two passes in float64, like np.std
     deviation = tf.where(finite, wide - mean, 0.0)
     std = tf.sqrt(tf.reduce_sum(deviation * deviation) / n)
@@ -610,6 +611,39 @@ def _generic(data, act, eps):
         out_of_range=tf.cast(count(out_of_range), tf.float64),
         histogram=histogram,
     )
+
+
+def _widen(x):
+    """x as float64, float32 subnormals included: TF's CPU cast flushes them to
+    zero, and the records' formulas test the sign of y (relu's f' = 1[y > 0])."""
+    if x.dtype == tf.float64:
+        return x
+    bits = tf.bitcast(x, tf.int32)
+    magnitude = tf.bitwise.bitwise_and(bits, 0x7FFFFFFF)
+    subnormal = tf.logical_and(magnitude > 0, magnitude < 0x00800000)
+    value = tf.cast(magnitude, tf.float64) * 2.0**-149  # exact: a float32 subnormal is m * 2**-149
+    value = tf.where(bits < 0, -value, value)
+    return tf.where(subnormal, value, tf.cast(x, tf.float64))
+
+
+class _TfOps:
+    """`activations.NUMPY_OPS` for tensors: the records' formulas run on both."""
+
+    abs = staticmethod(tf.abs)
+    positive = staticmethod(lambda x: _positive(x))
+    negative = staticmethod(lambda x: _negative(x))
+
+    @staticmethod
+    def where(condition, a, b):
+        """Float64 select (the formulas' constants are Python floats)."""
+        return tf.where(condition, tf.cast(a, tf.float64), tf.cast(b, tf.float64))
+
+    @staticmethod
+    def false_like(x):
+        return tf.zeros_like(x, dtype=tf.bool)
+
+
+_TF_OPS = _TfOps()
 
 
 # -- shared -------------------------------------------------------------------

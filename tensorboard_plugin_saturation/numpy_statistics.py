@@ -94,7 +94,9 @@ def compute(data, activation="sigmoid", eps=activations_lib.DEFAULT_EPS):
     x = array.astype(dtype, copy=False).reshape(-1, units)
 
     finite = np.isfinite(x)
-    low, high = _saturation_masks(x, finite, act, eps, dtype)
+    low, high = act.saturation_masks(x, eps, dtype, activations_lib.NUMPY_OPS)
+    low &= finite
+    high &= finite
     saturated = low | high
     unit_finite = finite.sum(axis=0)
     unit_saturated = saturated.sum(axis=0)
@@ -116,11 +118,11 @@ def compute(data, activation="sigmoid", eps=activations_lib.DEFAULT_EPS):
         wide = values.astype(np.float64)
         put("saturatedLow", np.count_nonzero(low) / n)
         put("saturatedHigh", np.count_nonzero(high) / n)
-        put("meanDerivative", np.mean(_derivative(clipped, act)))
+        put("meanDerivative", np.mean(act.derivative(clipped, activations_lib.NUMPY_OPS)))
         put("phi", _phi(clipped, act))
         put("mean", np.mean(wide))
         put("std", np.std(wide))
-        put("outOfRange", np.count_nonzero((values < act.low) | (values > act.high)) / n)
+        put("outOfRange", np.count_nonzero(act.out_of_range(values, dtype, activations_lib.NUMPY_OPS)) / n)
     return Statistics(layer=layer, units=quantize_units(unit_saturated, unit_finite))
 
 
@@ -140,31 +142,14 @@ def field(layer_vector, name):
     return np.asarray(layer_vector)[..., _FIELD_INDEX[name]]
 
 
-def _saturation_masks(x, finite, act, eps, dtype):
-    if act.name == "relu":
-        return finite & (x <= 0), np.zeros_like(finite)
-    low = finite & (x < dtype(act.low + eps))
-    high = finite & (x > dtype(act.high - eps))
-    return low, high
-
-
-def _derivative(y, act):
-    if act.name == "sigmoid":
-        return y * (1.0 - y)
-    if act.name == "tanh":
-        return 1.0 - y * y
-    return (y > 0).astype(np.float64)
-
-
 def _phi(y, act):
-    """phi_B of Rakitianskaia & Engelbrecht (2015).
+    """phi_B of Rakitianskaia & Engelbrecht (2015), NaN where the record has none.
 
     phi_B = sum_b |gbar'_b| f_b / sum_b f_b, with gbar'_b the bin mean rescaled
-    to [-1, 1]. Our bins are equal and even in number, so no bin straddles the
-    centre: within a bin every rescaled value has one sign, |sum| = sum |.|,
-    and phi_B = mean(|rescaled y|) exactly, whatever B.
+    to [-1, 1]. No bin of a bounded activation straddles the centre of its
+    range (an edge sits there): within a bin every rescaled value has one sign,
+    |sum| = sum |.|, and phi_B = mean(|rescaled y|) exactly, whatever B.
     """
-    if act.name == "relu":
-        return np.nan  # unbounded range: not defined
-    rescaled = 2.0 * (y - act.low) / (act.high - act.low) - 1.0
-    return np.mean(np.abs(rescaled))
+    if act.phi is None:
+        return np.nan
+    return np.mean(act.phi(y, activations_lib.NUMPY_OPS))

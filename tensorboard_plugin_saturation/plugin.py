@@ -16,6 +16,7 @@ from tensorboard.plugins import base_plugin
 from tensorboard import plugin_util
 from werkzeug import wrappers
 
+from tensorboard_plugin_saturation import activations
 from tensorboard_plugin_saturation import diagnosis
 from tensorboard_plugin_saturation import downsample
 from tensorboard_plugin_saturation import loader
@@ -95,7 +96,12 @@ class SaturationPlugin(base_plugin.TBPlugin):
                 )
             if entries:
                 runs.append({"run": run, "layers": entries})
-        return {"runs": runs, "limits": {"maxSteps": _LIMIT_MAX_STEPS, "maxUnits": _LIMIT_MAX_UNITS}}
+        logged = {layer["activation"] for run in runs for layer in run["layers"]}
+        return {
+            "runs": runs,
+            "limits": {"maxSteps": _LIMIT_MAX_STEPS, "maxUnits": _LIMIT_MAX_UNITS},
+            "activations": activations.to_json(logged),
+        }
 
     # -- overview -----------------------------------------------------------
 

@@ -16,6 +16,26 @@ SIGMOID = {  # step -> activations of layer "hidden" (2 samples x 3 units)
 RELU = {0: [[0.0, 1.0]], 10: [[0.0, 0.0]], 20: [[2.0, 0.0]]}
 
 
+# The `activations` part of the `runs` answer: the facts of each activation record.
+ACTIVATIONS_JSON = {
+    "sigmoid": {
+        "low": 0.0, "high": 1.0, "maxDerivative": 0.25, "saturates": "both", "rule": "eps",
+        "saturatedLabel": "saturated", "lowLabel": "near 0", "highLabel": "near 1", "stuckLabel": "stuck",
+        "description": "sigmoid: saturated when y < eps or y > 1 - eps; f'(x) = y(1 - y), at most 0.25",
+    },
+    "tanh": {
+        "low": -1.0, "high": 1.0, "maxDerivative": 1.0, "saturates": "both", "rule": "eps",
+        "saturatedLabel": "saturated", "lowLabel": "near -1", "highLabel": "near 1", "stuckLabel": "stuck",
+        "description": "tanh: saturated when |y| > 1 - eps; f'(x) = 1 - y^2, at most 1",
+    },
+    "relu": {
+        "low": 0.0, "high": None, "maxDerivative": 1.0, "saturates": "low", "rule": "exact",
+        "saturatedLabel": "dead", "lowLabel": "zero", "highLabel": None, "stuckLabel": "dead",
+        "description": "relu: off (dead) when y == 0; f'(x) = 1[y > 0]",
+    },
+}
+
+
 @pytest.fixture
 def client(tmp_path):
     logdir = str(tmp_path)
@@ -42,6 +62,7 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
             ]},
         ],
         "limits": {"maxSteps": 10000, "maxUnits": 8192},  # the largest maxSteps and maxUnits the routes accept
+        "activations": ACTIVATIONS_JSON,
     }
 
 

@@ -15,7 +15,7 @@ def read_run(reader, ctx, experiment_id, run):
         return None
     result = []
     for layer in layers:
-        known = layer.activation in activations_lib.ACTIVATIONS
+        known = activations_lib.is_supported(layer.activation)
         if not known or not layer.layout.has(*rules.NEEDED_STATS):
             continue
         series = reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, layer.layout.width)

@@ -7,6 +7,7 @@ model) and `x_train` (its training inputs) where it names them.
 
 import math
 
+from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation.diagnosis import rules
 from tensorboard_plugin_saturation.diagnosis._format import num
 
@@ -43,9 +44,8 @@ def remedy(finding):
     """(remedy text, snippet) for a `rules.Finding`."""
     cause, kind, layer = finding.cause, finding.kind, finding.worst
     if cause == "initialization":
-        if layer.activation == "relu":
-            return INIT_RELU, _layer_snippet(layer, "he_normal")
-        return INIT_SATURATING, _layer_snippet(layer, "glorot_uniform")
+        act = activations_lib.get(layer.activation)
+        return (INIT_RELU if act.dead_units else INIT_SATURATING), _layer_snippet(layer, act.initializer)
     if cause == "learning_rate":
         lr = finding.learning_rate
         change = ", from %s to %s" % (num(lr), num(lr / 10)) if math.isfinite(lr) else ""

@@ -98,9 +98,6 @@ INPUT_STD_LARGE = 2.0
 # rule-of-thumb rate the weights moved too slowly to be the cause.
 UPDATE_RATIO_LARGE = 1e-3
 
-# Largest mean derivative of each activation, for "x% of the maximum".
-MAX_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
-
 # Every cause a finding can name, with the label the tab shows for it (sent
 # to the tab in each finding, so the tab holds no copy). The order breaks
 # ties between findings.
@@ -215,7 +212,7 @@ def _problem(layer, index):
         stats["nonfinite"], count, out=np.zeros_like(count), where=count > 0
     )
     candidates = [(_NONFINITE, nonfinite_share, stats["nonfinite"] > 0)]
-    if layer.activation == "relu":
+    if activations_lib.get(layer.activation).dead_units:
         dead = stats["stuckUnits"] / layer.units
         candidates.append((_DEAD, dead, dead >= DEAD_UNITS_SHARE))
     else:
@@ -408,7 +405,7 @@ def _symptom(problem):
     if problem.kind == _NONFINITE:
         return "activations of %s NaN or Inf: %s" % (layer.tag, over)
     derivative = layer.stats["meanDerivative"][-1]
-    maximum = MAX_DERIVATIVE[layer.activation]
+    maximum = activations_lib.get(layer.activation).max_derivative
     return "activations of %s saturated: %s; mean derivative %s at step %d, %s of the %s maximum %s" % (
         layer.tag, over, num(derivative), layer.steps[-1], pct(derivative / maximum),
         layer.activation, num(maximum),
