@@ -146,12 +146,14 @@ def test_diagnosis_route_errors(client, query, code, message):
 
 
 def test_read_run_aligns_signals_by_step_and_skips_unknown_activations(tmp_path):
+    import dataclasses
+
     from tensorboard_plugin_saturation import activations as activations_lib
     from tensorboard_plugin_saturation import diagnosis
 
     logdir = str(tmp_path)
     writer = EventFileWriter(os.path.join(logdir, "run"))
-    gelu = activations_lib.Activation("gelu", -1.0, float("inf"), (0.0, 1.0), "from a newer version")
+    gelu = dataclasses.replace(activations_lib.get("relu"), name="gelu", edges=(0.0, 1.0))  # from a newer version
     gelu_metadata = metadata.create_summary_metadata("gelu_layer", None, metadata.layer_content(gelu, 0.01, 10))
     for step in STEPS:
         pb = summary.saturation_pb("dense", activations(0.1), layer_index=0)
