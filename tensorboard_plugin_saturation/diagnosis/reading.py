@@ -22,7 +22,8 @@ def read_run(reader, ctx, experiment_id, run):
         if series is None or not len(series.steps):
             continue
         steps, values = series.steps, series.values  # distinct and increasing (see reader.Series)
-        stats = layer.layout.columns(values, rules.NEEDED_STATS)
+        optional = [name for name in rules.OPTIONAL_STATS if layer.layout.has(name)]
+        stats = layer.layout.columns(values, rules.NEEDED_STATS + tuple(optional))
         result.append(
             rules.layer_series(
                 layer.tag, layer.activation, layer.units, steps, stats,

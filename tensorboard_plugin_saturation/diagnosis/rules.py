@@ -119,6 +119,8 @@ _SATURATED, _DEAD, _NONFINITE = KIND_SATURATED, KIND_DEAD, KIND_NONFINITE
 
 # Statistics the rules read.
 NEEDED_STATS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "meanDerivative")
+# Read when logged (absent in logs of other writers: treated as unknown).
+OPTIONAL_STATS = ("outOfRange",)
 
 LayerSeries = collections.namedtuple(
     "LayerSeries", ["tag", "activation", "units", "steps", "stats", "signals"]
