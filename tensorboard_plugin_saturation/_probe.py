@@ -139,6 +139,7 @@ class Probe:
     def _compute(self, probe):
         captured = _forward(self._model, self._run_model, [t.layer for t in self._targets], probe)
         learning_rate = _learning_rate(getattr(self._model, "optimizer", None))
+        normalization = _normalization_initial_share(self._model)
         first = tf.logical_not(self._has_snapshot.read_value())
         recurrences = {}
         results = []
@@ -154,7 +155,7 @@ class Probe:
                 list(scale)
                 + list(_kernel_signals(_target_kernel(target), snapshot, first,
                                        _glorot_shape(target)))
-                + [learning_rate]
+                + [learning_rate, normalization]
             )
             results.append((layer, units, signals))
         with tf.control_dependencies([signals for _, _, signals in results]):
@@ -363,6 +364,31 @@ def _learning_rate(optimizer):
     if value is None:
         return _nan()
     return tf.cast(tf.convert_to_tensor(value), tf.float64)
+
+
+def _normalization_initial_share(model):
+    """The share of BatchNormalization moving statistics still at their initial values.
+
+    The probe runs with training=False, so BatchNormalization layers normalize
+    with their moving mean and variance, which start at 0 and 1 and move
+    towards the batch statistics by (1 - momentum) per training step: after n
+    steps a share momentum**n is still the initial value. While it is large,
+    the probe sees the layers un-normalized (the diagnosis skips those steps).
+    The largest momentum of the model's trainable BatchNormalization layers
+    counts; 0 without any, NaN without an optimizer.
+    """
+    momenta = [
+        float(layer.momentum)
+        for _, layer in _targets.walk(model)
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
+    ]
+    if not momenta:
+        return tf.constant(0.0, tf.float64)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return _nan()
+    steps = tf.cast(tf.convert_to_tensor(optimizer.iterations), tf.float64)
+    return tf.pow(tf.constant(max(momenta), tf.float64), steps)
 
 
 def probe_batch(probe_data):

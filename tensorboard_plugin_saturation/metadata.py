@@ -53,6 +53,7 @@ SIGNALS_FIELDS = (
     "glorotStd",  # sqrt(2 / (fan_in + fan_out)) of that kernel
     "updateRatio",  # |W_now - W_last_log| / |W_last_log|
     "learningRate",  # the optimizer's learning rate at this step
+    "normalizationInitial",  # share of BatchNormalization moving statistics still initial (momentum ** steps)
 )
 
 # Per-unit shares are stored as uint8: round(share * UNITS_SCALE), except that

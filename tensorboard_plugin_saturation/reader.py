@@ -26,12 +26,14 @@ _MAX_PARSED = 100000
 Layer = collections.namedtuple(
     "Layer",
     ["tag", "activation", "eps", "edges", "units", "order", "description",
-     "layout", "units_tag", "signals_tag", "signals_layout", "stamp"],
+     "layout", "units_tag", "signals_tag", "signals_layout", "stamp", "content"],
 )
 Layer.__doc__ = """What is constant about one layer's series, from its metadata.
 
 `layout` and `signals_layout` are the `metadata.Layout`s the series were logged
-with (`signals_layout` is None without a signals series)."""
+with (`signals_layout` is None without a signals series). `content` is the
+parsed `layer` content, for its optional keys ("framework", "output", "group",
+"gate", "trainStep"; absent means unknown)."""
 
 Series = collections.namedtuple("Series", ["steps", "wall_times", "values"])
 Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K].
@@ -218,6 +220,7 @@ def _group_layers(run, tags, warn_once, parse=metadata.parse_plugin_metadata):
                 signals_tag=signals_tag,
                 signals_layout=metadata.signals_layout(signals) if signals else None,
                 stamp=_stamp(tags, tag, units_tag, signals_tag),
+                content=content,
             )
         )
     layers.sort(key=_network_order)

@@ -565,7 +565,8 @@ class _Logger:
             tag = layer_.name + metadata.SIGNALS_SUFFIX
             pb.value.add(
                 tag=tag,
-                metadata=metadata.create_summary_metadata(tag, None, metadata.signals_content(layer_.name)),
+                metadata=metadata.create_summary_metadata(tag, None, dict(
+                    metadata.signals_content(layer_.name), fields=list(metadata.SIGNALS_FIELDS[: len(row)]))),
                 tensor=tensor_util.make_tensor_proto(row),
             )
             self._writer.add_event(event_pb2.Event(step=step, wall_time=1.0 + step, summary=pb))

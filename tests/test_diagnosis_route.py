@@ -31,12 +31,17 @@ def activations(share, activation="sigmoid", samples=100, units=10, dead_units=0
 
 
 def signals_value(tag, row):
-    """The `NAME/signals` summary value the callback writes, from a row of SIGNALS_FIELDS."""
+    """The `NAME/signals` summary value the callback writes, from a row of the first SIGNALS_FIELDS.
+
+    A row shorter than SIGNALS_FIELDS is logged with the layout of that many
+    fields, as a version that had fewer signals wrote it.
+    """
     signals_tag = tag + metadata.SIGNALS_SUFFIX
+    content = dict(metadata.signals_content(tag), fields=list(metadata.SIGNALS_FIELDS[: len(row)]))
     pb = summary_pb2.Summary()
     pb.value.add(
         tag=signals_tag,
-        metadata=metadata.create_summary_metadata(signals_tag, None, metadata.signals_content(tag)),
+        metadata=metadata.create_summary_metadata(signals_tag, None, content),
         tensor=tensor_util.make_tensor_proto(np.asarray(row, np.float64)),
     )
     return pb.value[0]
