@@ -238,7 +238,7 @@ class SaturationLogger:
         )
 
     def _signals(self, target, captured):
-        """inputStd, inputMaxAbs, kernelStd, glorotStd, updateRatio, learningRate (float64, device)."""
+        """The SIGNALS_FIELDS of one target (float64, device)."""
         device = captured.output.device
         nan = torch.tensor(float("nan"), dtype=torch.float64, device=device)
         input_std, input_max = _input_scale(captured.inputs, nan)
@@ -257,7 +257,25 @@ class SaturationLogger:
                 ratio = torch.sqrt((change * change).sum().to(torch.float64) / (last * last).sum().to(torch.float64))
             self._snapshots[target.tag] = k.clone()
         lr = torch.tensor(self._learning_rate(kernel), dtype=torch.float64, device=device)
-        return torch.stack([input_std.to(device), input_max.to(device), kernel_std, glorot, ratio, lr])
+        norm = torch.tensor(self._normalization_initial_share(), dtype=torch.float64, device=device)
+        return torch.stack([input_std.to(device), input_max.to(device), kernel_std, glorot, ratio, lr, norm])
+
+    def _normalization_initial_share(self):
+        """The share of BatchNorm running statistics still at their initial values.
+
+        The probe runs in eval mode, so BatchNorm modules normalize with their
+        running statistics; after n batches a share (1 - momentum)**n of them is
+        still the initial 0 and 1 (momentum None: a cumulative average, 0 after
+        the first batch). The largest over the model's BatchNorm modules; 0
+        without any. The diagnosis skips steps where it is large.
+        """
+        shares = [0.0]
+        for module in self.model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+                batches = int(module.num_batches_tracked)
+                keep = 0.0 if module.momentum is None else 1.0 - module.momentum
+                shares.append(keep ** batches if batches else 1.0)
+        return max(shares)
 
     def _learning_rate(self, kernel):
         if self.optimizer is None or not self.optimizer.param_groups:
