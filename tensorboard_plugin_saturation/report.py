@@ -53,8 +53,13 @@ def open_logdir(logdir):
     Raises:
       LogdirError: `logdir` does not exist or is not a directory.
     """
-    if not os.path.isdir(logdir):
-        what = "does not exist" if not os.path.exists(logdir) else "is not a directory"
+    isdir, exists = os.path.isdir, os.path.exists
+    if "://" in logdir:  # s3://..., gs://...: TensorBoard's gfile, as the multiplexer reads them
+        from tensorboard.compat import tf  # pylint: disable=g-import-not-at-top
+
+        isdir, exists = tf.io.gfile.isdir, tf.io.gfile.exists
+    if not isdir(logdir):
+        what = "does not exist" if not exists(logdir) else "is not a directory"
         raise LogdirError("log directory %r %s; expected a directory of event files" % (logdir, what))
     multiplexer = plugin_event_multiplexer.EventMultiplexer(
         tensor_size_guidance={metadata.PLUGIN_NAME: 0}  # 0 keeps every step

@@ -13,14 +13,20 @@ TENSORBOARD = os.path.join(os.path.dirname(sys.executable), "tensorboard")
 
 
 @contextlib.contextmanager
-def serve(logdir, load_fast="false", extra_args=(), timeout=90):
-    """Yields the base URL ("http://127.0.0.1:PORT") of a running TensorBoard."""
-    log_path = os.path.join(logdir, os.pardir, "tensorboard-%s.log" % os.path.basename(logdir.rstrip("/")))
+def serve(logdir, load_fast="false", extra_args=(), timeout=90, command=None, env=None, log_path=None):
+    """Yields the base URL ("http://127.0.0.1:PORT") of a running TensorBoard.
+
+    `command` replaces the `tensorboard` executable (e.g. a Python with
+    TensorFlow blocked, see without_tensorflow.py), `env` the environment;
+    `log_path` (default: beside a local `logdir`) receives its output.
+    """
+    if log_path is None:
+        log_path = os.path.join(logdir, os.pardir, "tensorboard-%s.log" % os.path.basename(logdir.rstrip("/")))
     with open(log_path, "w+") as log:
         process = subprocess.Popen(
-            [TENSORBOARD, "--logdir", logdir, "--host", "127.0.0.1", "--port", "0",
+            [*(command or [TENSORBOARD]), "--logdir", logdir, "--host", "127.0.0.1", "--port", "0",
              "--load_fast", load_fast, "--reload_interval", "1", *extra_args],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=env,
         )
         try:
             url = _wait_for_url(process, log, timeout)
