@@ -63,12 +63,8 @@ def compute_on_device(data, activation, eps):
         return torch.tensor(value, dtype=dtype, device=device)
 
     finite = torch.isfinite(x)
-    if activation.name == "relu":
-        low = finite & (x <= 0)
-        high = torch.zeros_like(finite)
-    else:
-        low = finite & (x < const(activation.low + eps))
-        high = finite & (x > const(activation.high - eps))
+    low, high = activation.saturation_masks(x, eps, const, TORCH_OPS)
+    low, high = low & finite, high & finite
     unit_finite = finite.sum(dim=0)
     unit_saturated = (low | high).sum(dim=0)
 
@@ -86,14 +82,14 @@ def compute_on_device(data, activation, eps):
     )
     mean = wide.sum() / n
     centred = torch.where(finite, wide - mean, zero)
-    out_of_range = finite & ((x < const(activation.low)) | (x > const(activation.high)))
+    out_of_range = finite & activation.out_of_range(x, const, TORCH_OPS)
     fields = {
         "count": torch.tensor(float(x.numel()), dtype=torch.float64, device=device),
         "nonfinite": x.numel() - n,
         "saturatedLow": low.sum().to(torch.float64) / n,
         "saturatedHigh": high.sum().to(torch.float64) / n,
         "stuckUnits": ((unit_finite > 0) & (unit_saturated == unit_finite)).sum().to(torch.float64),
-        "meanDerivative": torch.where(finite, _derivative(clipped, activation), zero).sum() / n,
+        "meanDerivative": torch.where(finite, activation.derivative(clipped, TORCH_OPS), zero).sum() / n,
         "phi": _phi(clipped, finite, n, activation, zero),
         "mean": mean,
         "std": torch.sqrt((centred * centred).sum() / n),
@@ -121,21 +117,39 @@ def to_host(layer, unit_saturated, unit_finite):
     )
 
 
-def _derivative(y, activation):
-    """f'(x) from the output y (float64, clipped to the range)."""
-    if activation.name == "sigmoid":
-        return y * (1.0 - y)
-    if activation.name == "tanh":
-        return 1.0 - y * y
-    if activation.name == "relu":
-        return (y > 0).to(torch.float64)
-    raise ValueError("no torch statistics for activation %r" % activation.name)
-
-
 def _phi(y, finite, n, activation, zero):
-    """mean |y rescaled to [-1, 1]| (numpy_statistics._phi); NaN for relu."""
-    if activation.name == "relu":
+    """The mean of the record's phi terms over the finite values; NaN where it has none."""
+    if activation.phi is None:
         return torch.full_like(zero, float("nan"))
-    rescaled = 2.0 * (y - activation.low) / (activation.high - activation.low) - 1.0
-    return torch.where(finite, rescaled.abs(), zero).sum() / n
+    return torch.where(finite, activation.phi(y, TORCH_OPS), zero).sum() / n
 
+
+class _TorchOps:
+    """`activations.NUMPY_OPS` for torch tensors: the records' formulas run on both.
+
+    Comparisons with 0 need no sign-bit trick here: torch, like numpy, keeps
+    subnormals (no flush to zero) and -0.0 < 0 is false.
+    """
+
+    abs = staticmethod(torch.abs)
+
+    @staticmethod
+    def positive(x):
+        return x > 0
+
+    @staticmethod
+    def negative(x):
+        return x < 0
+
+    @staticmethod
+    def where(condition, a, b):
+        """Float64 select (the formulas' constants are Python floats)."""
+        as64 = lambda v: torch.as_tensor(v, dtype=torch.float64, device=condition.device)
+        return torch.where(condition, as64(a), as64(b))
+
+    @staticmethod
+    def false_like(x):
+        return torch.zeros_like(x, dtype=torch.bool)
+
+
+TORCH_OPS = _TorchOps()

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from tensorboard_plugin_saturation import _torch_statistics
+from tensorboard_plugin_saturation import activations
 from tensorboard_plugin_saturation import numpy_statistics
 
 _EXACT = slice(None)  # every field but the moments is an exact count or count ratio
@@ -74,3 +75,24 @@ def test_moments_of_a_known_layer():
 def test_bad_data_is_named(data, error, message):
     with pytest.raises(error, match=message):
         _torch_statistics.compute(data, "sigmoid")
+
+
+@pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_known_activation_equals_numpy_reference(name, dtype):
+    """Values across the range, its ends, every bin edge, just outside and non-finite."""
+    act = activations.get(name)
+    top = act.high if np.isfinite(act.high) else 2.0**13
+    rng = np.random.default_rng(1)
+    spread = rng.uniform(act.low - 0.5, top + 0.5, size=(300, 5))
+    ends = [act.low, top, act.low + 0.01, top - 0.01, act.low - 1e-7, top + 1e-7, -0.0, np.nan, np.inf, -np.inf]
+    edges = [e for e in act.edges if np.isfinite(e)]
+    extra = np.resize(np.array(ends + edges, np.float64), (-(-(len(ends) + len(edges)) // 5) * 5)).reshape(-1, 5)
+    array = np.concatenate([spread, extra]).astype(dtype)
+    expected = numpy_statistics.compute(array, name)
+    got = _torch_statistics.compute(torch.from_numpy(array), name)
+    np.testing.assert_array_equal(got.units, expected.units)
+    exact = np.ones(len(expected.layer), bool)
+    exact[_MOMENTS] = False
+    np.testing.assert_array_equal(got.layer[exact], expected.layer[exact])
+    np.testing.assert_allclose(got.layer[~exact], expected.layer[~exact], rtol=1e-12, atol=1e-15, equal_nan=True)
