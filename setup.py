@@ -35,6 +35,8 @@ setuptools.setup(
             "torch==2.13.0",
             "boto3>=1.20",
             "moto[server]>=5",
+            "jax[cpu]>=0.4.30",  # the Keras callback on the JAX backend
+            "tf_keras",  # the callback on legacy Keras 2 (pip picks the release of the installed TensorFlow)
         ],
     },
     entry_points={

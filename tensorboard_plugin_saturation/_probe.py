@@ -1,40 +1,56 @@
-"""The compiled probe of `SaturationCallback`: what to compute on the chosen layers.
+"""The probe of `SaturationCallback`: one compiled pass over the probe batch, on any backend.
 
 Which layers are probed is `_targets.find_targets`'s job. `Probe` runs the
-fixed probe batch through the model and computes every layer's statistics (`_tf_statistics.compute`) and signals in
-one `tf.function`, traced once; only the statistics, a few hundred numbers per
-layer, reach the host, where `Probe.summary()` packs them into one `Summary`
-proto with the metadata of `summary.py`. Writing on the host keeps the
-compiled function free of any summary writer, so a new writer (each `fit`
-opens and closes its own) needs no new trace.
+fixed probe batch through the model and computes every layer's statistics and
+signals in the backend's own compiled function, built once:
 
-The intermediate tensors are captured while the function is traced: each
-target layer's `call` is wrapped for the duration of the trace, so the
-captured input and output become nodes of the compiled graph. This works the
-same for Sequential, Functional, subclassed and nested models; at run time
-nothing is wrapped and nothing runs eagerly per layer.
+| backend                     | module           | compiled as           | statistics                     |
+| --------------------------- | ---------------- | --------------------- | ------------------------------ |
+| TensorFlow (also tf_keras)  | `_probe_tf.py`    | one `tf.function`     | the fused TF op (`_tf_statistics`) |
+| JAX                         | `_probe_jax.py`   | one `jax.jit`         | numpy on the host (`numpy_statistics`) |
+| torch                       | `_probe_torch.py` | eager, `torch.no_grad` | torch ops (`_torch_statistics`) |
+
+Only the statistics and signals, a few hundred numbers per layer, reach
+`Probe.summary()`, which packs them into one `Summary` proto with the metadata
+of `summary.py` on the host. Writing on the host keeps the compiled function
+free of any summary writer, so a new writer (each `fit` opens and closes its
+own) needs no new compilation. Nothing here imports TensorFlow: the JAX and
+torch paths run without it.
+
+The intermediate tensors are captured while the function is traced
+(`capture_calls`): each target layer's `call` is wrapped for the duration of
+one forward pass, so the captured input and output become part of the
+compiled computation. This works the same for Sequential, Functional,
+subclassed and nested models; at run time nothing is wrapped.
+
+The kernel snapshot behind the update ratio is state the caller keeps: each
+run takes the previous log's kernel copies and returns the new ones, so no
+backend needs variables of its own (under a `tf.distribute` strategy a
+variable made by one worker would wait for the others).
 """
 
-import keras
+import math
+import sys
+
 import numpy as np
-import tensorflow as tf
 
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.compat.proto import tensor_pb2
 from tensorboard.compat.proto import tensor_shape_pb2
 from tensorboard.compat.proto import types_pb2
 
-from tensorboard_plugin_saturation import _tf_statistics
-from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import _recurrent
 from tensorboard_plugin_saturation import _targets
+from tensorboard_plugin_saturation import metadata
+
+_UPDATE_RATIO = metadata.SIGNALS_FIELDS.index("updateRatio")
 
 
 class Probe:
     """The compiled forward pass and statistics of every target layer.
 
     Args:
-      model: The Keras model.
+      model: The Keras model (Keras 3 on TensorFlow, JAX or torch, or tf_keras).
       targets: The `Target`s, from `_targets.find_targets`.
       probe_data: The probe batch: an array or a structure of arrays matching
         the model's inputs; with `submodels`, a dict {sub-model name: batch}.
@@ -43,37 +59,21 @@ class Probe:
         instead (a model that trains with its own `train_step` and has no
         `call`).
       extra: Keys added to every `layer` series' metadata content.
+
+    Raises:
+      ValueError: Keras runs on a backend other than TensorFlow, JAX or torch.
     """
 
     def __init__(self, model, targets, probe_data, eps, submodels=None, extra=None):
         self._model = model
         self._targets = list(targets)
         self._eps = eps
-        self._submodels = None if submodels is None else list(submodels)
         self._extra = dict(extra or {})
-        self._probe = tf.nest.map_structure(tf.convert_to_tensor, probe_data)
-        self._samples = int(tf.nest.flatten(self._probe)[0].shape[0])
-        self._input_features = {}  # target index -> names of the numeric inputs, set while tracing
-        if not all(target.layer.built for target in self._targets):
-            # Subclassed models build on their first call, which creates the
-            # kernels the snapshots copy: make it here, once, eagerly.
-            self._run_model(self._probe)
-        kernels = [_target_kernel(target) for target in self._targets]
-        with tf.init_scope():
-            self._snapshots = [
-                None if k is None else tf.Variable(tf.zeros(k.shape, tf.float32), trainable=False)
-                for k in kernels
-            ]
-            self._has_snapshot = tf.Variable(False, trainable=False)
-        self._statistics = tf.function(self._compute)
+        self._samples = _samples_of(flatten(probe_data)[0])
+        forward = Forward(model, None if submodels is None else list(submodels))
+        self._compiled = backend_probe(model)(forward, self._targets, probe_data, eps)
+        self._snapshots = None  # the kernels at the previous log
         self._metadata = None
-
-    def _run_model(self, probe):
-        if self._submodels is None:
-            self._model(probe, training=False)
-        else:
-            for name, submodel in self._submodels:
-                submodel(probe[name], training=False)
 
     @property
     def model(self):
@@ -83,19 +83,31 @@ class Probe:
     def targets(self):
         return list(self._targets)
 
+    @property
+    def compiled(self):
+        """The backend's compiled probe (`_probe_tf.TFProbe`, ...)."""
+        return self._compiled
+
     def compile(self):
-        """Traces the compiled function (once); raises if the model cannot take the probe."""
-        self._statistics.get_concrete_function(self._probe)
+        """Compiles the probe (once); raises if the model cannot take the probe batch."""
+        self._compiled.compile()
 
     def summary(self):
         """Runs the probe; returns a `Summary` with the three series of every layer.
 
         The values and metadata are those of `summary.saturation_pb` for the
-        `layer` and `units` series, plus the `signals` series.
+        `layer` and `units` series, plus the `signals` series. The update ratio
+        of the first run is NaN (there is no previous kernel).
         """
+        first = self._snapshots is None
+        results, self._snapshots = self._compiled.run(self._snapshots)
+        normalization = normalization_initial_share(self._model)
         results = [
-            tuple(t.numpy() for t in result) for result in self._statistics(self._probe)
+            (layer, units, np.append(signals, normalization)) for layer, units, signals in results
         ]
+        if first:
+            for _, _, signals in results:
+                signals[_UPDATE_RATIO] = math.nan
         if self._metadata is None:
             self._metadata = [
                 self._metadata_of(target, len(units))
@@ -128,7 +140,7 @@ class Probe:
             target.tag, description, target.activation, self._eps, units, target.index, extra
         )
         signals = metadata.signals_content(target.tag)
-        features = self._input_features.get(target.index)
+        features = self._compiled.input_features.get(target.index)
         if features is not None:
             signals["inputFeatures"] = features
         signals_md = metadata.create_summary_metadata(
@@ -136,64 +148,284 @@ class Probe:
         )
         return layer_md, units_md, signals_md
 
-    def _compute(self, probe):
-        captured = _forward(self._model, self._run_model, [t.layer for t in self._targets], probe)
-        learning_rate = _learning_rate(getattr(self._model, "optimizer", None))
-        normalization = _normalization_initial_share(self._model)
-        first = tf.logical_not(self._has_snapshot.read_value())
-        recurrences = {}
-        results = []
-        for target, snapshot in zip(self._targets, self._snapshots):
-            args, kwargs, outputs = captured[id(target.layer)]
-            inputs = args[0] if args else next(iter(kwargs.values()))
-            data = _tf_statistics.validate(_values(target, args, kwargs, outputs, recurrences))
-            layer, units = _tf_statistics.compute(data, target.activation, self._eps)
-            features, scale = _input_scale_of(inputs)
-            if features is not None:
-                self._input_features[target.index] = features
-            signals = tf.stack(
-                list(scale)
-                + list(_kernel_signals(_target_kernel(target), snapshot, first,
-                                       _glorot_shape(target)))
-                + [learning_rate, normalization]
-            )
-            results.append((layer, units, signals))
-        with tf.control_dependencies([signals for _, _, signals in results]):
-            self._has_snapshot.assign(True)
-        return results
+
+def backend_probe(model):
+    """The compiled-probe class for `model`'s framework and Keras backend.
+
+    Each class is built as `cls(forward, targets, probe_data, eps)` (`forward`
+    a `Forward`) and has `compile()`, `run(snapshots)` -> ([(layer, units,
+    signals) ndarrays per target], new snapshots), and `input_features`
+    {target index: names of the numeric inputs}, filled when compiled.
+
+    tf_keras models and Keras 3 on TensorFlow get `_probe_tf.TFProbe`; Keras 3
+    on JAX `_probe_jax.JaxProbe`, on torch `_probe_torch.TorchProbe`. Each is
+    imported only when used, so the JAX and torch paths import no TensorFlow.
+    """
+    from tensorboard_plugin_saturation import _legacy_keras  # pylint: disable=import-outside-toplevel
+
+    if _legacy_keras.is_tf_keras(model):
+        backend = "tensorflow"
+    else:
+        import keras  # pylint: disable=import-outside-toplevel
+
+        backend = keras.backend.backend()
+    # pylint: disable=import-outside-toplevel
+    if backend == "tensorflow":
+        from tensorboard_plugin_saturation import _probe_tf
+
+        return _probe_tf.TFProbe
+    if backend == "jax":
+        from tensorboard_plugin_saturation import _probe_jax
+
+        return _probe_jax.JaxProbe
+    if backend == "torch":
+        from tensorboard_plugin_saturation import _probe_torch
+
+        return _probe_torch.TorchProbe
+    raise ValueError(
+        "SaturationCallback: Keras backend %r is not supported; use "
+        "KERAS_BACKEND=tensorflow, jax or torch" % (backend,)
+    )
 
 
-def _values(target, args, kwargs, outputs, recurrences):
-    """The logged values of a target: the layer's output, or its recomputed gate.
+class Forward:
+    """What the probe runs: `model` on the probe batch, or each sub-model on its own batch."""
+
+    def __init__(self, model, submodels=None):
+        self.model = model
+        self.submodels = submodels
+
+    def __call__(self, probe):
+        if self.submodels is None:
+            self.model(probe, training=False)
+        else:
+            for name, submodel in self.submodels:
+                submodel(probe[name], training=False)
+
+    def build_if_needed(self, targets, probe):
+        """Runs once on `probe` if a target layer is not built yet.
+
+        Subclassed models build on their first call, which creates the kernels
+        the probe reads: make that call here, once, eagerly.
+        """
+        if not all(target.layer.built for target in targets):
+            self(probe)
+
+
+def capture_calls(layers, forward, accept):
+    """Runs `forward()` with every layer's `call` recorded; returns {id(layer): (args, kwargs, outputs)}.
+
+    Each layer's first call whose (first) output passes `accept` is kept:
+    calls that Keras makes elsewhere (shape inference while building, in a
+    scratch graph or trace) are not. The wrappers live only while `forward`
+    runs, so a compiled function traced inside holds no trace of them.
+
+    Raises:
+      ValueError: A layer is not called by the forward pass.
+    """
+    captured = {}
+    restore = []
+    try:
+        for position, layer in enumerate(layers):
+            if all(layer is not other for other in layers[:position]):
+                restore.append(_wrap_call(layer, captured, accept))
+        forward()
+    finally:
+        for undo in reversed(restore):
+            undo()
+    missing = [layer.name for layer in layers if id(layer) not in captured]
+    if missing:
+        raise ValueError(
+            "SaturationCallback: layers %s are not called by the forward pass of "
+            "the model" % (sorted(set(missing)),)
+        )
+    return captured
+
+
+def _wrap_call(layer, captured, accept):
+    """Wraps the method `Layer.__call__` dispatches to; returns the undo."""
+    name = "quantized_call" if getattr(layer, "quantization_mode", None) else "call"
+    own = vars(layer).get(name)
+    original = getattr(layer, name)
+
+    def recording_call(*args, **kwargs):
+        outputs = original(*args, **kwargs)
+        output = flatten(outputs)[0]
+        if id(layer) not in captured and accept(output):
+            captured[id(layer)] = (args, kwargs, outputs)
+        return outputs
+
+    object.__setattr__(layer, name, recording_call)  # bypass Keras' attribute tracking
+
+    def undo():
+        if own is None:
+            object.__delattr__(layer, name)
+        else:
+            object.__setattr__(layer, name, own)
+
+    return undo
+
+
+def target_values(target, args, kwargs, outputs, recurrences):
+    """(values, mask) of a target: the layer's output, or its recomputed gate.
 
     A recurrent layer's gates are recomputed once (`recurrences` caches them);
-    with a mask, only the unmasked (sequence, time step) pairs are samples.
+    with a mask, only the unmasked (sequence, time step) pairs are samples:
+    the caller selects them with its backend's boolean mask (`mask` is None
+    without one).
     """
     if target.gate is None:
-        return tf.nest.flatten(outputs)[0]
+        return flatten(outputs)[0], None
     recurrence = recurrences.get(id(target.layer))
     if recurrence is None:
         recurrence = _recurrent.recompute(target.layer, *_recurrent.call_arguments(args, kwargs))
         recurrences[id(target.layer)] = recurrence
-    values = recurrence.gates[target.gate]
-    if recurrence.mask is not None:
-        values = tf.boolean_mask(values, recurrence.mask)
-    return values
+    return recurrence.gates[target.gate], recurrence.mask
 
 
-def _target_kernel(target):
-    """The kernel whose signals a target logs: the layer's, or the block feeding its gate."""
+def first_input(args, kwargs):
+    """The input of a captured call: its first argument."""
+    return args[0] if args else next(iter(kwargs.values()))
+
+
+def target_kernel(target):
+    """The kernel whose signals a target logs: the layer's, the block feeding its gate, or None."""
+    import keras  # pylint: disable=import-outside-toplevel
+
     if target.gate is not None:
         return _recurrent.gate_kernel(target.layer, target.gate)
-    return _kernel(target.layer)
+    kernel = getattr(target.layer, "kernel", None)
+    return None if kernel is None else keras.ops.convert_to_tensor(kernel)
 
 
-def _glorot_shape(target):
+def kernel_shape(target):
+    """The shape of `target_kernel(target)` as a tuple of ints, or None."""
+    kernel = target_kernel(target)
+    return None if kernel is None else tuple(int(d) for d in kernel.shape)
+
+
+def glorot_shape(target):
     """The shape the kernel's initializer saw (a recurrent layer's whole input kernel)."""
     if target.gate is not None:
         return _recurrent.kernel_shape(target.layer)
     kernel = getattr(target.layer, "kernel", None)
-    return None if kernel is None else tuple(kernel.shape)
+    return None if kernel is None else tuple(int(d) for d in kernel.shape)
+
+
+def input_scale_of(inputs, scale, nan):
+    """(names, scale(values)) of a layer's input over its numeric values.
+
+    A structured input (a dict or list of tensors) is scaled over its float
+    leaves only (string and integer features are categories, not scales);
+    `names` are their paths ("age", "0"), None for a single tensor. `scale`
+    is the backend's input-scale function; `nan` stands for a missing scale.
+    """
+    import keras  # pylint: disable=import-outside-toplevel
+
+    leaves = keras.tree.flatten_with_path(inputs)
+    if len(leaves) == 1 and not leaves[0][0]:
+        leaf = leaves[0][1]
+        if _dtype_kind(leaf) in ("float", "int"):
+            return None, scale(leaf)
+        return None, (nan, nan)
+    numeric = [(path, leaf) for path, leaf in leaves if _dtype_kind(leaf) == "float"]
+    names = ["/".join(str(p) for p in path) for path, _ in numeric]
+    if not numeric:
+        return names, (nan, nan)
+    ops = keras.ops
+    flat = ops.concatenate([ops.reshape(ops.cast(leaf, "float32"), [-1]) for _, leaf in numeric], 0)
+    return names, scale(flat)
+
+
+def _dtype_kind(leaf):
+    """"float", "int" (also uint and bool) or None (strings, non-tensors) for a tensor leaf."""
+    import keras  # pylint: disable=import-outside-toplevel
+
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is None or isinstance(leaf, (str, bytes)):
+        return None
+    try:
+        name = keras.backend.standardize_dtype(dtype)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if "float" in name:
+        return "float"
+    if "int" in name or name == "bool":
+        return "int"
+    return None
+
+
+def learning_rate(model):
+    """The optimizer's current learning rate (schedules evaluated) as a float, or NaN (host side)."""
+    optimizer = getattr(model, "optimizer", None)
+    value = None if optimizer is None else getattr(optimizer, "learning_rate", None)
+    if value is None:
+        return math.nan
+    return float(host_value(value))
+
+
+def normalization_initial_share(model):
+    """The share of BatchNormalization moving statistics still at their initial values (host side).
+
+    The probe runs with training=False, so BatchNormalization layers normalize
+    with their moving mean and variance, which start at 0 and 1 and move
+    towards the batch statistics by (1 - momentum) per training step: after n
+    steps a share momentum**n is still the initial value. While it is large,
+    the probe sees the layers un-normalized (the diagnosis skips those steps).
+    The largest momentum of the model's trainable BatchNormalization layers
+    counts; 0 without any, NaN without an optimizer.
+    """
+    momenta = [
+        float(layer.momentum)
+        for _, layer in _targets.walk(model)
+        if type(layer).__name__ == "BatchNormalization" and layer.trainable
+    ]
+    if not momenta:
+        return 0.0
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return math.nan
+    return float(np.float64(max(momenta)) ** np.float64(host_value(optimizer.iterations)))
+
+
+def host_value(value):
+    """A Keras 3 or tf_keras variable or tensor (any backend, any device) as a numpy array."""
+    import keras  # pylint: disable=import-outside-toplevel
+
+    if isinstance(value, keras.Variable):
+        value = value.value
+    if hasattr(value, "detach"):  # torch
+        return value.detach().cpu().numpy()
+    if hasattr(value, "numpy"):  # TensorFlow tensors and variables
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+def signals_vector(scale, kernel_std, shape, ratio, learning_rate_value):
+    """The float64 `signals` vector (`metadata.SIGNALS_FIELDS` up to the learning rate) from device scalars; None is NaN."""
+    glorot = math.nan if shape is None else _targets.glorot_std(shape)
+    values = list(scale) + [kernel_std, glorot, ratio, learning_rate_value]
+    return np.array([math.nan if v is None else float(v) for v in values], np.float64)
+
+
+def flatten(structure):
+    """The leaves of a nest of lists, tuples and dicts (dict values by sorted key), like `tf.nest.flatten`."""
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(function, structure):
+    """`structure` with every leaf replaced by `function(leaf)`; lists, tuples and dicts kept."""
+    if isinstance(structure, dict):
+        return type(structure)((key, map_structure(function, value)) for key, value in structure.items())
+    if isinstance(structure, tuple) and hasattr(structure, "_fields"):
+        return type(structure)(*(map_structure(function, item) for item in structure))
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(map_structure(function, item) for item in structure)
+    return function(structure)
 
 
 _PROTO_DTYPES = {
@@ -217,180 +449,6 @@ def tensor_proto(array):
     )
 
 
-def _forward(model, run_model, layers, probe):
-    """Runs `run_model(probe)`; returns {id(layer): (args, kwargs, output)} of each layer's call.
-
-    Each layer's first call in the graph being traced is captured; calls that
-    Keras makes in scratch graphs (shape inference while building) are not.
-    Raises ValueError if a layer is not called by the model's forward pass.
-    """
-    graph = tf.compat.v1.get_default_graph()
-    captured = {}
-    restore = []
-    try:
-        for layer in layers:
-            if all(layer is not other for other in layers[:layers.index(layer)]):
-                restore.append(_wrap_call(layer, graph, captured))
-        run_model(probe)
-    finally:
-        for undo in reversed(restore):
-            undo()
-    missing = [layer.name for layer in layers if id(layer) not in captured]
-    if missing:
-        raise ValueError(
-            "SaturationCallback: layers %s are not called by the forward pass of "
-            "model %r" % (sorted(set(missing)), model.name)
-        )
-    return captured
-
-
-def _wrap_call(layer, graph, captured):
-    """Wraps the method `Layer.__call__` dispatches to; returns the undo."""
-    name = "quantized_call" if getattr(layer, "quantization_mode", None) else "call"
-    own = vars(layer).get(name)
-    original = getattr(layer, name)
-
-    def recording_call(*args, **kwargs):
-        outputs = original(*args, **kwargs)
-        output = tf.nest.flatten(outputs)[0]
-        if id(layer) not in captured and getattr(output, "graph", None) is graph:
-            captured[id(layer)] = (args, kwargs, outputs)
-        return outputs
-
-    object.__setattr__(layer, name, recording_call)  # bypass Keras' attribute tracking
-
-    def undo():
-        if own is None:
-            object.__delattr__(layer, name)
-        else:
-            object.__setattr__(layer, name, own)
-
-    return undo
-
-
-def _kernel(layer):
-    kernel = getattr(layer, "kernel", None)
-    return None if kernel is None else tf.convert_to_tensor(kernel)
-
-
-def _nan():
-    return tf.constant(float("nan"), tf.float64)
-
-
-def _input_scale_of(inputs):
-    """(names, (std, max |x|)) of a layer's input over its floating-point values.
-
-    A structured input (a dict or list of tensors) is scaled over its float
-    leaves only (string and integer features are categories, not scales);
-    `names` are their paths ("age", "0"), None for a single tensor.
-    """
-    leaves = keras.tree.flatten_with_path(inputs)
-    if len(leaves) == 1 and not leaves[0][0]:
-        leaf = leaves[0][1]
-        if tf.is_tensor(leaf) and (leaf.dtype.is_floating or leaf.dtype.is_integer):
-            return None, _input_scale(leaf)
-        return None, (_nan(), _nan())
-    numeric = [(path, leaf) for path, leaf in leaves
-               if tf.is_tensor(leaf) and leaf.dtype.is_floating]
-    names = ["/".join(str(p) for p in path) for path, _ in numeric]
-    if not numeric:
-        return names, (_nan(), _nan())
-    flat = tf.concat([tf.reshape(tf.cast(leaf, tf.float32), [-1]) for _, leaf in numeric], 0)
-    return names, _input_scale(flat)
-
-
-def _input_scale(inputs):
-    """Population std and max |x| of the finite values of a layer's input.
-
-    Reduced in float32 (the input's own precision for float32 models; the
-    result is a diagnostic scale, not a statistic of record), then float64.
-    Finite data, the common case, takes four passes; only when a result is
-    not finite are the non-finite values masked out and the scale recomputed.
-    """
-    x = tf.reshape(tf.cast(inputs, tf.float32), [-1])
-    plain = _scale(x)
-    finite = tf.logical_and(tf.math.is_finite(plain[0]), tf.math.is_finite(plain[1]))
-    std, max_abs = tf.cond(finite, lambda: plain, lambda: _masked_scale(x))
-    return tf.cast(std, tf.float64), tf.cast(max_abs, tf.float64)
-
-
-def _scale(x):
-    centred = x - tf.reduce_mean(x)
-    return tf.sqrt(tf.reduce_mean(centred * centred)), tf.reduce_max(tf.abs(x))
-
-
-def _masked_scale(x):
-    finite = tf.math.is_finite(x)
-    zeros = tf.zeros_like(x)
-    n = tf.cast(tf.reduce_sum(tf.cast(finite, tf.int32)), tf.float32)
-    mean = tf.reduce_sum(tf.where(finite, x, zeros)) / n
-    centred = tf.where(finite, x - mean, zeros)
-    std = tf.sqrt(tf.reduce_sum(centred * centred) / n)
-    max_abs = tf.where(n > 0, tf.reduce_max(tf.where(finite, tf.abs(x), zeros)), float("nan"))
-    return std, max_abs
-
-
-def _kernel_signals(kernel, snapshot, first, glorot_shape=None):
-    """kernelStd, glorotStd (of `glorot_shape`, default the kernel's) and updateRatio; updates the snapshot.
-
-    Sums in float32, like the kernel itself, then float64.
-    """
-    if kernel is None:
-        return _nan(), _nan(), _nan()
-    k = tf.cast(kernel, tf.float32)
-    centred = k - tf.reduce_mean(k)
-    kernel_std = tf.sqrt(tf.cast(tf.reduce_mean(centred * centred), tf.float64))
-    glorot = tf.constant(_targets.glorot_std(glorot_shape or kernel.shape), tf.float64)
-    last = snapshot.read_value()
-    change = k - last
-    ratio = tf.where(
-        first,
-        _nan(),
-        tf.sqrt(
-            tf.cast(tf.reduce_sum(change * change), tf.float64)
-            / tf.cast(tf.reduce_sum(last * last), tf.float64)
-        ),
-    )
-    with tf.control_dependencies([ratio]):
-        snapshot.assign(k)
-    return kernel_std, glorot, ratio
-
-
-def _learning_rate(optimizer):
-    """The optimizer's current learning rate (schedules evaluated), or NaN."""
-    if optimizer is None:
-        return _nan()
-    value = optimizer.learning_rate
-    if value is None:
-        return _nan()
-    return tf.cast(tf.convert_to_tensor(value), tf.float64)
-
-
-def _normalization_initial_share(model):
-    """The share of BatchNormalization moving statistics still at their initial values.
-
-    The probe runs with training=False, so BatchNormalization layers normalize
-    with their moving mean and variance, which start at 0 and 1 and move
-    towards the batch statistics by (1 - momentum) per training step: after n
-    steps a share momentum**n is still the initial value. While it is large,
-    the probe sees the layers un-normalized (the diagnosis skips those steps).
-    The largest momentum of the model's trainable BatchNormalization layers
-    counts; 0 without any, NaN without an optimizer.
-    """
-    momenta = [
-        float(layer.momentum)
-        for _, layer in _targets.walk(model)
-        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable
-    ]
-    if not momenta:
-        return tf.constant(0.0, tf.float64)
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return _nan()
-    steps = tf.cast(tf.convert_to_tensor(optimizer.iterations), tf.float64)
-    return tf.pow(tf.constant(max(momenta), tf.float64), steps)
-
-
 def probe_batch(probe_data):
     """The probe batch of `probe_data`: the data itself, or a `tf.data.Dataset`'s first batch.
 
@@ -398,14 +456,15 @@ def probe_batch(probe_data):
     Keras' convention; its `x` is the probe. Ragged and sparse tensors are
     refused.
     """
-    if isinstance(probe_data, tf.data.Dataset):
+    tf = sys.modules.get("tensorflow")  # a tf.data.Dataset implies TensorFlow is imported
+    if tf is not None and isinstance(probe_data, tf.data.Dataset):
         try:
             element = next(iter(probe_data.take(1)))
         except StopIteration:
             raise ValueError("SaturationCallback: probe_data is an empty tf.data.Dataset") from None
         probe_data = element[0] if isinstance(element, tuple) else element
-    for leaf in tf.nest.flatten(probe_data):
-        if isinstance(leaf, (tf.RaggedTensor, tf.SparseTensor)):
+    for leaf in flatten(probe_data):
+        if tf is not None and isinstance(leaf, (tf.RaggedTensor, tf.SparseTensor)):
             raise TypeError(
                 "SaturationCallback: probe_data must hold dense arrays; got a %s. Pad it "
                 "(e.g. .to_tensor()) or give a dense batch." % type(leaf).__name__
@@ -423,7 +482,7 @@ def probe_samples(probe_data, same_count=True):
       ValueError: no leaves, a leaf of rank 0 or without samples, or leaves
         with different numbers of samples.
     """
-    leaves = tf.nest.flatten(probe_data)
+    leaves = flatten(probe_data)
     if not leaves:
         raise ValueError(
             "SaturationCallback: probe_data must be an array (or a structure of "
@@ -454,6 +513,11 @@ def probe_samples(probe_data, same_count=True):
             % (sorted(counts), _short(probe_data))
         )
     return int(np.shape(leaves[0])[0])
+
+
+def _samples_of(leaf):
+    shape = getattr(leaf, "shape", None)
+    return int(shape[0]) if shape is not None else int(np.shape(leaf)[0])
 
 
 def _short(value):

@@ -10,6 +10,7 @@ model.
 
 import collections
 import math
+import sys
 
 import keras
 
@@ -49,12 +50,12 @@ _LAYERS_WITH_ACTIVATION = (
 def _activation_functions():
     """Maps every function object we recognise to its activation name."""
     modules = [keras.activations, keras.ops]
-    try:  # TensorFlow's own functions, when a model uses them directly
-        import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
+    # TensorFlow's own functions, when a model uses them directly: then the
+    # process has imported TensorFlow already (importing it here would load
+    # it beside torch or JAX for nothing).
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
         modules += [tf.nn, tf.math]
-    except ImportError:
-        pass
     functions = {}
     for name in activations_lib.ACTIVATIONS:
         for module in modules:

@@ -10,12 +10,13 @@ import keras
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
+from tensorboard_plugin_saturation import _legacy_keras
 from tensorboard_plugin_saturation import _probe
 from tensorboard_plugin_saturation import _targets
 from tensorboard_plugin_saturation import activations as activations_lib
 
 
-class SaturationCallback(keras.callbacks.Callback):
+class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     """Logs per-layer saturation statistics for the Saturation tab of TensorBoard.
 
     Every layer whose output is a sigmoid, tanh or relu (the `activation=` of
@@ -290,7 +291,7 @@ def _iterations(model):
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return None
-    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+    return int(_probe.host_value(optimizer.iterations))
 
 
 _Plan = collections.namedtuple("_Plan", ["probe_data", "submodels", "roots"])

@@ -18,7 +18,9 @@ from tensorboard.backend.event_processing import plugin_event_multiplexer  # noq
 from tensorboard.util import tensor_util  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
+from tensorboard_plugin_saturation import _ops_signals  # noqa: E402
 from tensorboard_plugin_saturation import _probe  # noqa: E402
+from tensorboard_plugin_saturation import _probe_tf  # noqa: E402
 from tensorboard_plugin_saturation import _targets  # noqa: E402
 from tensorboard_plugin_saturation import keras_callback as keras_lib  # noqa: E402
 from tensorboard_plugin_saturation import metadata  # noqa: E402
@@ -218,7 +220,7 @@ def test_a_second_fit_continues_the_run_without_duplicate_steps(tmp_path):
     model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[cb])
     assert tag_steps(str(tmp_path)) == expected(["dense"], [0, 3, 6])
     assert len(event_files(str(tmp_path))) == 2
-    assert cb._probe._statistics.experimental_get_tracing_count() == 1
+    assert cb._probe.compiled.function.experimental_get_tracing_count() == 1
 
 
 # -- hooks driven without fit -----------------------------------------------------
@@ -475,8 +477,9 @@ def test_tensor_proto_of_one_value_decodes_to_the_same_vector(array):
     ],
     ids=["finite", "non_finite_left_out", "nothing_finite"],
 )
-def test_input_scale_is_the_std_and_max_abs_of_the_finite_values(values, std, max_abs):
-    result = [float(v) for v in _probe._input_scale(tf.constant(values, tf.float32))]
+@pytest.mark.parametrize("input_scale", [_probe_tf.input_scale, _ops_signals.input_scale], ids=["tf", "keras_ops"])
+def test_input_scale_is_the_std_and_max_abs_of_the_finite_values(values, std, max_abs, input_scale):
+    result = [float(v) for v in input_scale(tf.constant(values, tf.float32))]
     np.testing.assert_allclose(result, [std, max_abs], rtol=1e-7)
 
 

@@ -1,0 +1,65 @@
+"""The probe on Keras 3's torch backend: one eager forward pass under `torch.no_grad()`; no TensorFlow.
+
+The layer outputs are captured as they are computed, on the model's device.
+Their statistics are computed there with torch ops (`_torch_statistics`)
+when that module is present, else by `numpy_statistics` on the host; the
+signals are reduced on the device (`_ops_signals`). Only the small results
+reach the host.
+"""
+
+import keras
+import numpy as np
+import torch
+
+from tensorboard_plugin_saturation import _ops_signals
+from tensorboard_plugin_saturation import _probe
+from tensorboard_plugin_saturation import numpy_statistics
+
+
+class TorchProbe:
+    """`_probe.Probe`'s compiled part on torch; see `_probe.backend_probe`."""
+
+    def __init__(self, forward, targets, probe_data, eps):
+        self._forward = forward
+        self._targets = targets
+        self._eps = eps
+        self._probe = _probe.map_structure(keras.ops.convert_to_tensor, probe_data)
+        forward.build_if_needed(targets, self._probe)
+        self.input_features = {}
+
+    def compile(self):
+        """Checks that the model takes the probe batch (eager: nothing to compile)."""
+        self.run(None)
+
+    def run(self, snapshots):
+        with torch.no_grad():
+            captured = _probe.capture_calls(
+                [t.layer for t in self._targets],
+                lambda: self._forward(self._probe),
+                lambda output: isinstance(output, torch.Tensor),
+            )
+            learning_rate = _probe.learning_rate(self._forward.model)
+            snapshots = [None] * len(self._targets) if snapshots is None else snapshots
+            recurrences = {}
+            results, new_snapshots = [], []
+            for target, snapshot in zip(self._targets, snapshots):
+                args, kwargs, outputs = captured[id(target.layer)]
+                data, mask = _probe.target_values(target, args, kwargs, outputs, recurrences)
+                if mask is not None:
+                    data = data[mask]
+                layer, units = _torch_statistics.compute(data, target.activation, self._eps)
+                features, scale = _probe.input_scale_of(
+                    _probe.first_input(args, kwargs), _ops_signals.input_scale, None
+                )
+                if features is not None:
+                    self.input_features[target.index] = features
+                kernel = _probe.target_kernel(target)
+                kernel_std = ratio = new_snapshot = None
+                if kernel is not None:
+                    if snapshot is None:
+                        snapshot = torch.zeros(tuple(kernel.shape), dtype=torch.float32, device=kernel.device)
+                    kernel_std, ratio, new_snapshot = _ops_signals.kernel_signals(kernel, snapshot)
+                signals = _probe.signals_vector(scale, kernel_std, _probe.glorot_shape(target), ratio, learning_rate)
+                results.append((layer, units, signals))
+                new_snapshots.append(new_snapshot)
+        return results, new_snapshots
