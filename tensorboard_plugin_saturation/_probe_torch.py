@@ -1,19 +1,16 @@
 """The probe on Keras 3's torch backend: one eager forward pass under `torch.no_grad()`; no TensorFlow.
 
 The layer outputs are captured as they are computed, on the model's device.
-Their statistics are computed there with torch ops (`_torch_statistics`)
-when that module is present, else by `numpy_statistics` on the host; the
-signals are reduced on the device (`_ops_signals`). Only the small results
-reach the host.
+Their statistics are computed there with torch ops (`_torch_statistics`),
+the signals too (`_ops_signals`); only the small results reach the host.
 """
 
 import keras
-import numpy as np
 import torch
 
 from tensorboard_plugin_saturation import _ops_signals
 from tensorboard_plugin_saturation import _probe
-from tensorboard_plugin_saturation import numpy_statistics
+from tensorboard_plugin_saturation import _torch_statistics
 
 
 class TorchProbe:

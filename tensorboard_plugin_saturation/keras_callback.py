@@ -3,13 +3,11 @@
 import collections
 import json
 import os
-import time
 import warnings
 
 import keras
-from tensorboard.compat.proto import event_pb2
-from tensorboard.summary.writer import event_file_writer
 
+from tensorboard_plugin_saturation import _event_writer
 from tensorboard_plugin_saturation import _legacy_keras
 from tensorboard_plugin_saturation import _probe
 from tensorboard_plugin_saturation import _targets
@@ -220,8 +218,8 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
                 return  # already logged, e.g. at the end of the previous fit
             summary = self._probe.summary()  # a probe the model cannot take fails before any file exists
             if self._writer is None:
-                self._writer = event_file_writer.EventFileWriter(self.log_dir)
-            self._writer.add_event(event_pb2.Event(step=step, wall_time=time.time(), summary=summary))
+                self._writer = _event_writer.EventWriter(self.log_dir)
+            self._writer.add_summary(summary, step)
             self._last_step = step
         except Exception as e:  # pylint: disable=broad-except
             self._active = False
