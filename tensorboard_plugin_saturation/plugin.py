@@ -30,6 +30,11 @@ _DEFAULT_MAX_STEPS = 1000
 _LIMIT_MAX_STEPS = 10000
 _DEFAULT_MAX_UNITS = 512
 _LIMIT_MAX_UNITS = 8192
+# The statistics the layer route sends, each shown by the tab (the histogram's
+# counts stand for `count`).
+_LAYER_FIELDS = (
+    "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "meanDerivative", "phi", "mean", "std", "outOfRange",
+)
 # Longest run or tag name a route accepts; TensorBoard's own names are far shorter.
 _MAX_NAME_LENGTH = 4096
 
@@ -88,8 +93,6 @@ class SaturationPlugin(base_plugin.TBPlugin):
                         "units": layer.units,
                         "steps": int(len(series.steps)),
                         "maxStep": int(series.steps[-1]) if len(series.steps) else None,
-                        "eps": layer.eps,
-                        "description": layer.description,
                         "hasUnits": layer.units_tag is not None,
                         "hasSignals": layer.signals_tag is not None,
                     }
@@ -101,6 +104,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "runs": runs,
             "limits": {"maxSteps": _LIMIT_MAX_STEPS, "maxUnits": _LIMIT_MAX_UNITS},
             "activations": activations.to_json(logged),
+            "causeLabels": dict(diagnosis.CAUSE_LABELS),
         }
 
     # -- overview -----------------------------------------------------------
@@ -160,16 +164,18 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "tag": tag,
             "activation": layer.activation,
             "eps": layer.eps,
+            "description": layer.description,
             "units": layer.units,
             "edges": list(layer.edges),
             "totalSteps": int(len(series.steps)),
             "steps": _ints(series.steps[starts]),
             "stepEnds": _column_ends(series.steps, starts),
             "shownSteps": _ints(series.steps[picks]),
-            "wallTimes": _floats(series.wall_times[picks]),
             "histograms": [_floats(row) for row in layout.histograms(values)],
         }
-        for name, column in layout.columns(values).items():
+        for name in _LAYER_FIELDS:
+            # A field a log's layout lacks is unknown (null) at every step.
+            column = layout.field(values, name) if name in layout.fields else np.full(len(values), np.nan)
             result[name] = _floats(column, 6)
         signals = self._reader.signals_at(ctx, experiment_id, run, layer, series.steps[picks])
         result["signals"] = None if signals is None else {

@@ -52,7 +52,7 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
     response = client.get(ROOT + "/runs")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
-    layer = {"eps": 0.01, "description": "", "hasUnits": True, "hasSignals": False}
+    layer = {"hasUnits": True, "hasSignals": False}
     assert response.get_json() == {
         "runs": [
             {"run": "run_a", "layers": [dict(layer, tag="only", activation="tanh", units=1, steps=1, maxStep=5)]},
@@ -63,6 +63,12 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
         ],
         "limits": {"maxSteps": 10000, "maxUnits": 8192},  # the largest maxSteps and maxUnits the routes accept
         "activations": ACTIVATIONS_JSON,
+        "causeLabels": {  # the tab's words for the diagnosis' causes
+            "initialization": "Initialization",
+            "learning_rate": "Learning rate",
+            "input_scaling": "Input scaling",
+            "unknown": "Unknown",
+        },
     }
 
 
@@ -87,14 +93,21 @@ def test_layer_gives_every_statistic_per_step(client):
     body = client.get(ROOT + "/layer?run=run_b&tag=hidden").get_json()
     assert body["steps"] == [0, 10, 20] and body["totalSteps"] == 3
     assert body["shownSteps"] == [0, 10, 20] and body["stepEnds"] == [0, 10, 20]
-    assert body["wallTimes"] == [1000.0, 1010.0, 1020.0]
+    assert body["eps"] == 0.01 and body["description"] == "" and body["units"] == 3
     assert body["saturatedLow"] == [0.0, 0.166667, 0.5]
     assert body["saturatedHigh"] == [0.0, 0.166667, 0.166667]
     assert body["stuckUnits"] == [0.0, 0.0, 1.0]
-    assert body["count"] == [6.0, 6.0, 6.0] and body["nonfinite"] == [0.0, 0.0, 0.0]
+    assert body["nonfinite"] == [0.0, 0.0, 0.0] and body["outOfRange"] == [0.0, 0.0, 0.0]
     assert body["meanDerivative"][0] == 0.25 and body["phi"][0] == 0.0
     assert body["histograms"][0][16] == 6.0 and sum(body["histograms"][0]) == 6.0
     assert len(body["edges"]) == 33 and body["signals"] is None
+    # Exactly what the tab reads: no wall times, no count (the histogram sums the finite values).
+    assert sorted(body) == [
+        "activation", "description", "edges", "eps", "histograms", "mean", "meanDerivative", "nonfinite",
+        "outOfRange", "phi", "run", "saturatedHigh", "saturatedLow", "shownSteps", "signals", "std", "stepEnds",
+        "steps", "stuckUnits", "tag", "totalSteps", "units",
+    ]
+    assert body["mean"][0] == 0.5 and body["std"][0] == 0.0
 
 
 def test_layer_downsampling_picks_the_most_saturated_step(client):

@@ -158,7 +158,7 @@ test('every overview is drawn on one step domain and the scale kind of the state
       { domain: [0, 10000], scaleKind: 'linear', pxRatio: 2, selectedLayer: null },
     ],
   );
-  assert.deepEqual(views[0].server, { limits: LIMITS, activations: {} });
+  assert.deepEqual(views[0].server, { limits: LIMITS, activations: {}, causeLabels: {} });
 });
 
 test('without runs in the URL the first run is selected', async () => {

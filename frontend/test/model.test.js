@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  DERIVATIVE_CEILING,
+  activationFacts,
   causeLabel,
   distributionGrid,
   findingMarks,
   foldColumns,
   maxValue,
   nonfiniteSteps,
+  outOfRangeSteps,
   reconcileSelection,
   requestedColumns,
   runLastStep,
@@ -19,17 +20,37 @@ import {
   unitsGrid,
 } from '../../tensorboard_plugin_saturation/static/model.js';
 
-test('causeLabel names the documented causes and passes others through', () => {
-  assert.equal(causeLabel('initialization'), 'Initialization');
-  assert.equal(causeLabel('learning_rate'), 'Learning rate');
-  assert.equal(causeLabel('input_scaling'), 'Input scaling');
-  assert.equal(causeLabel('unknown'), 'Unknown cause');
-  assert.equal(causeLabel('batch_norm'), 'batch_norm');
-  assert.equal(causeLabel('toString'), 'toString');
+const LABELS = { initialization: 'Initialization', unknown: 'Unknown' };
+
+test('causeLabel names a cause as the server labels it and passes others through', () => {
+  assert.equal(causeLabel('initialization', LABELS), 'Initialization');
+  assert.equal(causeLabel('unknown', LABELS), 'Unknown');
+  assert.equal(causeLabel('batch_norm', LABELS), 'batch_norm');
+  assert.equal(causeLabel('toString', LABELS), 'toString');
 });
 
-test('DERIVATIVE_CEILING is f\'(0) of each activation', () => {
-  assert.deepEqual({ ...DERIVATIVE_CEILING }, { sigmoid: 0.25, tanh: 1, relu: 1 });
+test('activationFacts gives what the server says of an activation', () => {
+  const relu = {
+    low: 0, high: null, maxDerivative: 1, saturatedLabel: 'dead', lowLabel: 'zero', highLabel: null,
+    stuckLabel: 'dead', description: 'relu: off (dead) when y == 0',
+  };
+  assert.deepEqual(activationFacts({ activations: { relu } }, 'relu'), relu);
+});
+
+test('activationFacts of an activation the server did not describe has no derivative ceiling', () => {
+  assert.deepEqual(activationFacts({ activations: {} }, 'gelu'), {
+    maxDerivative: null,
+    saturatedLabel: 'saturated',
+    lowLabel: null,
+    highLabel: null,
+    stuckLabel: 'stuck',
+    description: '',
+  });
+  assert.equal(activationFacts({ activations: {} }, 'constructor').maxDerivative, null);
+});
+
+test('outOfRangeSteps lists the steps with values outside the range and their share', () => {
+  assert.deepEqual(outOfRangeSteps([0, 10, 20], [0, 0.25, null]), [{ step: 10, share: 0.25 }]);
 });
 
 test('requestedColumns asks for one column per device pixel, within the route limit', () => {
@@ -59,8 +80,10 @@ test('serverInfo keeps the limits and the activations of GET runs', () => {
   assert.deepEqual(serverInfo({ runs: [], limits: { maxSteps: 3, maxUnits: 4 }, activations }), {
     limits: { maxSteps: 3, maxUnits: 4 },
     activations,
+    causeLabels: {},
   });
   assert.deepEqual(serverInfo({ runs: [], limits: { maxSteps: 3, maxUnits: 4 } }).activations, {});
+  assert.deepEqual(serverInfo({ runs: [], limits: {}, causeLabels: LABELS }).causeLabels, LABELS);
 });
 
 test('foldColumns keeps columns that are at least a pixel wide as they are', () => {

@@ -21,6 +21,23 @@ import { canvasColors } from './theme.js';
 const VISIBLE_MARGIN = 1;
 
 /**
+ * The server's words for saturated values, with the activations that use each:
+ * "saturated (sigmoid, tanh) or dead (relu) activations".
+ * @param {Object<string, {saturatedLabel: string}>} activations
+ * @returns {string}
+ */
+export function saturatedWords(activations) {
+  const byLabel = new Map();
+  for (const [name, facts] of Object.entries(activations)) {
+    if (!byLabel.has(facts.saturatedLabel)) byLabel.set(facts.saturatedLabel, []);
+    byLabel.get(facts.saturatedLabel).push(name);
+  }
+  if (!byLabel.size) return 'saturated activations';
+  const words = [...byLabel].map(([label, names]) => `${label} (${names.join(', ')})`);
+  return `${words.join(' or ')} activations`;
+}
+
+/**
  * Builds the page into `parent`.
  * @param {HTMLElement} parent
  * @param {{toggleRun: function(string, boolean), selectRuns: function(string[]), toggleLayer: function(?string),
@@ -33,15 +50,11 @@ export function createAppView(parent, actions) {
   const legend = createLegend('overview-legend');
   const notice = h('div', { className: 'notice', role: 'status' });
   const runGrid = h('div', { className: 'panel-grid' });
+  const overviewHint = h('span', { className: 'section-hint' });
   const overviewSection = h('section', { className: 'overview-section', hidden: true }, [
     h('h2', { className: 'section-title' }, [
       'Overview',
-      h('span', {
-        className: 'section-hint',
-        text:
-          'layers × steps · colour: share of saturated activations (ReLU: exact zeros) · ' +
-          'click a layer for detail',
-      }),
+      overviewHint,
     ]),
     runGrid,
   ]);
@@ -73,6 +86,7 @@ export function createAppView(parent, actions) {
   /** Panels the latest update drew (or is drawing); the others are redrawn when they come into view. */
   const current = new Set();
   let selected = [];
+  let server = { activations: {}, causeLabels: {} };
 
   let pending = false;
   const observer = new IntersectionObserver(
@@ -129,11 +143,13 @@ export function createAppView(parent, actions) {
 
     renderFrame(frame) {
       selected = frame.selected;
+      server = frame.server;
       current.clear();
       picker.setRuns(frame.runs, frame.selected, frame.statuses);
       toggle.setKind(frame.scaleKind);
       legend.update(shareScale(frame.scaleKind, 1), 'Saturated share', formatPercentTick);
       overviewSection.hidden = !frame.overviewShown;
+      overviewHint.textContent = `layers × steps · colour: share of ${saturatedWords(server.activations)} · click a layer for detail`;
       syncPanels(runPanels, runGrid, (run) =>
         createRunPanel(run, { tooltip, onSelectLayer: (layer) => actions.toggleLayer(layer) }),
       );
@@ -162,7 +178,7 @@ export function createAppView(parent, actions) {
     drawOverview: (run, overview, plotView) => runPanels.get(run).drawOverview(overview, panelView(plotView)),
     setDiagnosis(run, result) {
       const panel = runPanels.get(run);
-      if (panel) panel.setDiagnosis(result);
+      if (panel) panel.setDiagnosis(result, server.causeLabels);
     },
 
     detailDrawnTag: (run) => detailPanels.get(run).drawnTag(),

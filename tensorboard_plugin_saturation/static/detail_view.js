@@ -11,7 +11,15 @@ import { h, replaceChildren } from './dom.js';
 import { formatCount, formatList, formatPercent, formatPercentTick, formatTick } from './format.js';
 import { drawHorizontalRules, drawLine, drawVerticalMarks } from './heatmap.js';
 import { deviceLength, locate } from './layout.js';
-import { DERIVATIVE_CEILING, distributionGrid, nonfiniteSteps, stuckSummary, unitGroup, unitsGrid } from './model.js';
+import {
+  activationFacts,
+  distributionGrid,
+  nonfiniteSteps,
+  outOfRangeSteps,
+  stuckSummary,
+  unitGroup,
+  unitsGrid,
+} from './model.js';
 import { createPlotFrame, paintStepHeatmap, renderValueAxis, setUpStepPlot, showPlotMessage } from './plot_view.js';
 import { edgeTickIndices, linearScale, niceTicks } from './scales.js';
 
@@ -30,7 +38,13 @@ const LINE_PADDING_CSS = 6;
  * @property {number} distributionMax Largest bin share over every run shown, for one shared scale.
  * @property {number} pxRatio
  * @property {{unknown: string, line: string, grid: string, nonfinite: string}} colors
+ * @property {{activations: Object<string, Object>}} server What GET runs said about the server.
  */
+
+/** A statistic as the route sent it, or "no data". */
+function exact(value) {
+  return value === null || value === undefined ? 'no data' : String(value);
+}
 
 /** Device x of the middle of each column whose step had NaN/Inf values. */
 function nonfiniteXs(layer, colEdges) {
@@ -40,6 +54,45 @@ function nonfiniteXs(layer, colEdges) {
     if (marked.has(step)) xs.push((colEdges[i] + colEdges[i + 1]) / 2);
   });
   return xs;
+}
+
+/**
+ * Tooltip lines with a step's statistics: the saturated shares at each end
+ * (in the activation's words), mean and std, and phi where defined.
+ */
+function stepStatistics(layer, col, facts) {
+  const lines = [];
+  const low = layer.saturatedLow[col];
+  const high = layer.saturatedHigh[col];
+  if (low !== null && high !== null) {
+    const ends = [];
+    if (facts.lowLabel) ends.push(`${facts.lowLabel} ${formatPercent(low, 2)}`);
+    if (facts.highLabel) ends.push(`${facts.highLabel} ${formatPercent(high, 2)}`);
+    lines.push(`${facts.saturatedLabel} ${formatPercent(low + high, 2)}${ends.length > 1 ? ` (${ends.join(', ')})` : ''}`);
+  }
+  lines.push(`mean ${exact(layer.mean[col])} · std ${exact(layer.std[col])}`);
+  if (layer.phi[col] !== null) lines.push(`phi ${layer.phi[col]} (0 centred, 1 saturated)`);
+  return lines;
+}
+
+/** Names of the callback's signals in the derivative tooltip. */
+const SIGNAL_NAMES = Object.freeze({
+  inputStd: 'input std',
+  inputMaxAbs: 'input max |x|',
+  kernelStd: 'kernel std',
+  glorotStd: 'Glorot std',
+  updateRatio: 'update / weights',
+  learningRate: 'learning rate',
+});
+
+/** Tooltip lines with the callback's signals at a column (none for summary-only logs). */
+function signalLines(signals, col) {
+  if (!signals) return [];
+  const parts = [];
+  for (const [name, values] of Object.entries(signals)) {
+    if (values[col] !== null && values[col] !== undefined) parts.push(`${SIGNAL_NAMES[name] || name} ${values[col]}`);
+  }
+  return parts.length ? [parts.join(' · ')] : [];
 }
 
 function section(title, caption, frame, legend) {
@@ -90,9 +143,11 @@ export function createDetailPanel(run, { tooltip }) {
   const body = h('div', { className: 'detail-body' }, [stats, distributionSection, unitsSection, derivativeSection]);
   const message = h('p', { className: 'panel-message', hidden: true });
   const header = h('h3', { className: 'panel-title' }, [h('span', { className: 'panel-run', text: run }), meta]);
-  const element = h('article', { className: 'detail-panel', 'data-run': run }, [header, message, body]);
+  const description = h('p', { className: 'layer-description', hidden: true });
+  const element = h('article', { className: 'detail-panel', 'data-run': run }, [header, description, message, body]);
 
   function drawDistribution(layer, view) {
+    const facts = activationFacts(view.server, layer.activation);
     const grid = distributionGrid(layer.histograms);
     const bins = layer.edges.length - 1;
     const columns = { starts: layer.steps, ends: layer.stepEnds };
@@ -129,6 +184,7 @@ export function createDetailPanel(run, { tooltip }) {
         share === null
           ? 'no finite values at this step'
           : `${formatPercent(share, 2)} of finite values (${counts[bin]} of ${total})`,
+        ...stepStatistics(layer, col, facts),
       ];
     };
   }
@@ -146,12 +202,12 @@ export function createDetailPanel(run, { tooltip }) {
       showPlotMessage(units, `Could not load the per-unit data: ${unitsData.error}`, 'error', MESSAGE_HEIGHT_CSS);
       return;
     }
-    const stuckWord = layer.activation === 'relu' ? 'a dead ReLU' : 'stuck';
+    const { stuckLabel } = activationFacts(view.server, layer.activation);
     const groups = unitsData.unitStarts.length;
     const grouped = groups < unitsData.units;
     unitsCaption.textContent =
       'Units sorted most saturated first (by their mean share over all steps), so stuck units gather at the top; ' +
-      `a row that stays bright is a unit saturated in every sample (${stuckWord}).` +
+      `a row that stays bright is a unit saturated in every sample (${stuckLabel}).` +
       (grouped ? ` ${unitsData.units} units in ${groups} rows, each showing its most saturated unit.` : '');
     if (!unitsData.steps.length) {
       unitsLegend.element.hidden = true;
@@ -194,8 +250,10 @@ export function createDetailPanel(run, { tooltip }) {
     const columns = { starts: layer.steps, ends: layer.stepEnds };
     const plot = setUpStepPlot(derivative, DERIVATIVE_HEIGHT_CSS, columns, view);
     const { ctx, colEdges, pxRatio } = plot;
-    const ceiling = DERIVATIVE_CEILING[layer.activation] ?? 1;
-    const top = Math.max(ceiling, ...layer.meanDerivative.filter((v) => v !== null));
+    // The activation's largest derivative, drawn as a dashed line (unknown for an activation the server did not describe).
+    const ceiling = activationFacts(view.server, layer.activation).maxDerivative;
+    const known = layer.meanDerivative.filter((v) => v !== null);
+    const top = Math.max(ceiling ?? 0, ...known) || 1;
     const valueToYCss = linearScale([0, top], [DERIVATIVE_HEIGHT_CSS - LINE_PADDING_CSS, LINE_PADDING_CSS]);
     const width = deviceLength(plot.widthCss, pxRatio);
     const height = deviceLength(DERIVATIVE_HEIGHT_CSS, pxRatio);
@@ -204,11 +262,13 @@ export function createDetailPanel(run, { tooltip }) {
     const gridYs = ticks.map((v) => valueToYCss.map(v) * pxRatio);
     drawHorizontalRules(ctx, gridYs, 0, width, { color: view.colors.grid, lineWidth, dash: [] });
     drawVerticalMarks(ctx, nonfiniteXs(layer, colEdges), 0, height, { color: view.colors.nonfinite, lineWidth });
-    drawHorizontalRules(ctx, [valueToYCss.map(ceiling) * pxRatio], 0, width, {
-      color: view.colors.line,
-      lineWidth,
-      dash: [4 * lineWidth, 4 * lineWidth],
-    });
+    if (ceiling !== null) {
+      drawHorizontalRules(ctx, [valueToYCss.map(ceiling) * pxRatio], 0, width, {
+        color: view.colors.line,
+        lineWidth,
+        dash: [4 * lineWidth, 4 * lineWidth],
+      });
+    }
     const centres = layer.steps.map((_, i) => (colEdges[i] + colEdges[i + 1]) / 2);
     const ys = layer.meanDerivative.map((v) => (v === null ? null : valueToYCss.map(v) * pxRatio));
     drawLine(ctx, centres, ys, { color: view.colors.line, lineWidth: 2 * lineWidth });
@@ -218,11 +278,13 @@ export function createDetailPanel(run, { tooltip }) {
       'mean f′(x)',
     );
     replaceChildren(derivative.overlay, [
-      h('div', {
-        className: 'ceiling-label',
-        style: { top: `${valueToYCss.map(ceiling)}px` },
-        text: `largest possible: ${ceiling}`,
-      }),
+      ceiling === null
+        ? null
+        : h('div', {
+            className: 'ceiling-label',
+            style: { top: `${valueToYCss.map(ceiling)}px` },
+            text: `largest possible: ${ceiling}`,
+          }),
     ]);
     derivative.describe = (xCss) => {
       const col = locate(colEdges, xCss * pxRatio);
@@ -230,16 +292,17 @@ export function createDetailPanel(run, { tooltip }) {
       const value = layer.meanDerivative[col];
       const lines = [run, `${layer.tag} · step ${layer.shownSteps[col]}`, `mean f′(x) ${value ?? 'no data'}`];
       if (layer.nonfinite[col] > 0) lines.push(formatCount(layer.nonfinite[col], 'NaN/Inf value'));
-      return lines;
+      return [...lines, ...signalLines(layer.signals, col)];
     };
   }
 
-  function renderStats(layer) {
+  function renderStats(layer, facts) {
     const items = [];
     const stuck = stuckSummary(layer.shownSteps, layer.stuckUnits);
-    const kind = layer.activation === 'relu' ? 'Dead' : 'Stuck';
     if (stuck) {
-      let text = `${kind} units (saturated in every sample): ${stuck.last} of ${layer.units} at step ${stuck.lastStep}`;
+      const kind = facts.stuckLabel.charAt(0).toUpperCase() + facts.stuckLabel.slice(1);
+      const every = facts.saturatedLabel === facts.stuckLabel ? 'in every sample' : `${facts.saturatedLabel} in every sample`;
+      let text = `${kind} units (${every}): ${stuck.last} of ${layer.units} at step ${stuck.lastStep}`;
       if (stuck.peak > stuck.last) text += `, at most ${stuck.peak} (step ${stuck.peakStep})`;
       items.push(h('li', { className: stuck.last > 0 ? 'stat warn' : 'stat', 'data-stat': 'stuck', text }));
     }
@@ -254,6 +317,19 @@ export function createDetailPanel(run, { tooltip }) {
           : 'No NaN or Inf values.',
       }),
     );
+    const outside = outOfRangeSteps(layer.shownSteps, layer.outOfRange);
+    if (outside.length) {
+      items.push(
+        h('li', {
+          className: 'stat bad',
+          'data-stat': 'out-of-range',
+          text:
+            `Values outside the ${layer.activation} range at ${formatCount(outside.length, 'step')} ` +
+            `(up to ${formatPercent(Math.max(...outside.map(({ share }) => share)), 1)} of a step's values): ` +
+            `${formatList(outside.map(({ step }) => String(step)), 6)}. Were pre-activations logged?`,
+        }),
+      );
+    }
     if (layer.totalSteps > layer.steps.length) {
       items.push(
         h('li', {
@@ -276,6 +352,7 @@ export function createDetailPanel(run, { tooltip }) {
     message.hidden = false;
     body.hidden = true;
     meta.textContent = '';
+    description.hidden = true;
   }
 
   return {
@@ -299,12 +376,16 @@ export function createDetailPanel(run, { tooltip }) {
       message.hidden = true;
       body.hidden = false;
       const units = formatCount(layer.units, 'unit');
+      const facts = activationFacts(view.server, layer.activation);
       meta.textContent = `${layer.tag} · ${layer.activation} · ${units} · eps ${layer.eps}`;
+      meta.title = facts.description || '';
+      description.textContent = layer.description;
+      description.hidden = !layer.description;
       if (!layer.steps.length) {
         showMessage('No steps logged yet for this layer.', 'empty');
         return;
       }
-      renderStats(layer);
+      renderStats(layer, facts);
       drawDistribution(layer, view);
       drawUnits(layer, unitsData, view);
       drawDerivative(layer, view);

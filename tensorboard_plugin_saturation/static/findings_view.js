@@ -38,13 +38,13 @@ function snippetBlock(snippet) {
   return h('div', { className: 'snippet' }, [button, pre]);
 }
 
-function findingItem(finding) {
+function findingItem(finding, causeLabels) {
   const where = [];
   if (finding.layers && finding.layers.length) where.push(`${formatList(finding.layers, 4)}`);
   if (Number.isFinite(finding.step)) where.push(`from step ${finding.step}`);
   return h('li', { className: `finding cause-${String(finding.cause).replace(/[^a-z_]/g, '')}` }, [
     h('div', { className: 'finding-head' }, [
-      h('span', { className: 'cause', text: causeLabel(finding.cause) }),
+      h('span', { className: 'cause', text: causeLabel(finding.cause, causeLabels) }),
       where.length ? h('span', { className: 'finding-where', text: where.join(' · ') }) : null,
     ]),
     finding.evidence ? h('p', { className: 'evidence' }, [h('strong', { text: 'Evidence ' }), finding.evidence]) : null,
@@ -54,14 +54,15 @@ function findingItem(finding) {
 }
 
 /**
- * Fills `container` with a run's diagnosis.
+ * Fills `container` with a run's diagnosis. A run is healthy when it has no finding.
  * @param {HTMLElement} container
  * @param {{status: string, findings: Array<{cause: string, layers: string[], step: ?number,
  *     evidence: string, remedy: string, snippet: string}>}} diagnosis As GET diagnosis answers.
+ * @param {Object<string, string>} causeLabels The server's label of each cause.
  */
-export function renderFindings(container, diagnosis) {
+export function renderFindings(container, diagnosis, causeLabels) {
   const findings = diagnosis.findings || [];
-  const healthy = diagnosis.status === 'healthy';
+  const healthy = !findings.length;
   const verdictClass = healthy ? 'healthy' : 'saturated';
   const verdict = healthy
     ? 'Healthy: no layer is stuck in saturation.'
@@ -69,9 +70,9 @@ export function renderFindings(container, diagnosis) {
   replaceChildren(container, [
     h('h4', { className: 'findings-title' }, [
       'Diagnosis',
-      h('span', { className: `status-badge ${verdictClass}`, text: verdictClass }),
+      h('span', { className: `status-badge ${verdictClass}`, text: diagnosis.status }),
     ]),
     h('p', { className: 'verdict', text: verdict }),
-    findings.length ? h('ol', { className: 'finding-list' }, findings.map(findingItem)) : null,
+    findings.length ? h('ol', { className: 'finding-list' }, findings.map((finding) => findingItem(finding, causeLabels))) : null,
   ]);
 }

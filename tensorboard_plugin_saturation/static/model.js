@@ -2,24 +2,38 @@
  * Turns route answers (see http_api.md) into what the views draw. Pure.
  */
 
-/** The largest possible mean derivative f'(x) of each activation (at x = 0). */
-export const DERIVATIVE_CEILING = Object.freeze({ sigmoid: 0.25, tanh: 1, relu: 1 });
+/**
+ * The label of a diagnosis cause, as the server names it (GET runs'
+ * `causeLabels`); a cause it does not name is shown as sent.
+ * @param {string} cause
+ * @param {Object<string, string>} labels
+ * @returns {string}
+ */
+export function causeLabel(cause, labels) {
+  return Object.hasOwn(labels, cause) ? labels[cause] : String(cause);
+}
 
-/** How each diagnosis cause is named in the tab. */
-export const CAUSE_LABELS = Object.freeze({
-  initialization: 'Initialization',
-  learning_rate: 'Learning rate',
-  input_scaling: 'Input scaling',
-  unknown: 'Unknown cause',
+/** How the tab speaks of an activation the server did not describe. */
+const UNDESCRIBED_ACTIVATION = Object.freeze({
+  maxDerivative: null,
+  saturatedLabel: 'saturated',
+  lowLabel: null,
+  highLabel: null,
+  stuckLabel: 'stuck',
+  description: '',
 });
 
 /**
- * The label of a diagnosis cause; an unforeseen cause is shown as sent.
- * @param {string} cause
- * @returns {string}
+ * What the server says about an activation (GET runs' `activations`): its
+ * largest derivative and the words for its saturated values.
+ * @param {{activations: Object<string, Object>}} server
+ * @param {string} name
+ * @returns {{maxDerivative: ?number, saturatedLabel: string, lowLabel: ?string, highLabel: ?string,
+ *     stuckLabel: string, description: string}}
  */
-export function causeLabel(cause) {
-  return Object.hasOwn(CAUSE_LABELS, cause) ? CAUSE_LABELS[cause] : String(cause);
+export function activationFacts(server, name) {
+  const facts = Object.hasOwn(server.activations, name) ? server.activations[name] : {};
+  return { ...UNDESCRIBED_ACTIVATION, ...facts };
 }
 
 /**
@@ -59,13 +73,15 @@ export function runShare(last, sharedLast) {
 }
 
 /**
- * What GET runs tells about the server, beside the runs: the route limits and
- * the activations it knows (their ranges, largest derivative and words).
- * @param {{limits: {maxSteps: number, maxUnits: number}, activations: ?Object}} body
- * @returns {{limits: {maxSteps: number, maxUnits: number}, activations: Object<string, Object>}}
+ * What GET runs tells about the server, beside the runs: the route limits,
+ * the activations it knows (their ranges, largest derivative and words) and
+ * the labels of the diagnosis' causes.
+ * @param {{limits: {maxSteps: number, maxUnits: number}, activations: ?Object, causeLabels: ?Object}} body
+ * @returns {{limits: {maxSteps: number, maxUnits: number}, activations: Object<string, Object>,
+ *     causeLabels: Object<string, string>}}
  */
 export function serverInfo(body) {
-  return { limits: body.limits, activations: body.activations || {} };
+  return { limits: body.limits, activations: body.activations || {}, causeLabels: body.causeLabels || {} };
 }
 
 /**
@@ -151,6 +167,20 @@ export function nonfiniteSteps(steps, nonfinite) {
   const found = [];
   steps.forEach((step, i) => {
     if (nonfinite[i] > 0) found.push({ step, count: nonfinite[i] });
+  });
+  return found;
+}
+
+/**
+ * The steps where values outside the activation's range were logged (pre-activations passed by mistake).
+ * @param {number[]} steps
+ * @param {?number[]} shares Share of finite values out of range per step.
+ * @returns {{step: number, share: number}[]}
+ */
+export function outOfRangeSteps(steps, shares) {
+  const found = [];
+  steps.forEach((step, i) => {
+    if (shares[i] > 0) found.push({ step, share: shares[i] });
   });
   return found;
 }

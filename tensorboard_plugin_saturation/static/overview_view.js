@@ -45,6 +45,8 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
   const element = h('article', { className: 'run-panel', 'data-run': run }, [header, frame.element, findings]);
   let drawn = null; // {overview, view, toCss, rowCss, widthCss} of the last heatmap
   let marks = findingMarks([]);
+  let causeLabels = {};
+  const labelOf = (cause) => causeLabel(cause, causeLabels);
 
   function renderMarks() {
     if (!drawn) return;
@@ -60,7 +62,7 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
     const rows = labelRows(onsets.map(({ step }) => toCss(step)), MARKER_LABEL_GAP_CSS);
     onsets.forEach(({ step, causes }, i) => {
       const leftCss = toCss(step);
-      const label = `onset: ${formatList(causes.map(causeLabel))} (step ${step})`;
+      const label = `onset: ${formatList(causes.map(labelOf))} (step ${step})`;
       const className = leftCss > widthCss * FLIP_LABEL_AT ? 'onset flip' : 'onset';
       nodes.push(markerLine(leftCss, label, className, MARKER_LABEL_TOP_CSS + rows[i] * MARKER_LABEL_ROW_CSS));
     });
@@ -69,7 +71,7 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
       const causes = marks.layers.get(label.dataset.layer);
       label.classList.toggle('flagged', Boolean(causes));
       label.classList.toggle('selected', label.dataset.layer === view.selectedLayer);
-      label.title = causes ? `${label.dataset.layer}: ${formatList(causes.map(causeLabel))}` : label.dataset.layer;
+      label.title = causes ? `${label.dataset.layer}: ${formatList(causes.map(labelOf))}` : label.dataset.layer;
     }
   }
 
@@ -100,7 +102,8 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
     drawOverview(overview, view) {
       const { layers, steps, stepEnds, values } = overview;
       if (!layers.length) {
-        showMessage('This run has no layer with a supported activation (sigmoid, tanh or relu).', 'empty');
+        const supported = Object.keys(view.server.activations).join(', ');
+        showMessage(`This run has no layer with a supported activation${supported ? ` (${supported})` : ''}.`, 'empty');
         return;
       }
       if (!steps.length) {
@@ -158,8 +161,10 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
     /**
      * Shows the run's diagnosis, or hides it (null: the route is not there).
      * @param {?{diagnosis: Object}|{error: string}} result
+     * @param {Object<string, string>} labels The server's label of each cause.
      */
-    setDiagnosis(result) {
+    setDiagnosis(result, labels) {
+      causeLabels = labels;
       if (!result) {
         findings.hidden = true;
         badge.hidden = true;
@@ -172,13 +177,13 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
         replaceChildren(findings, [h('p', { className: 'error-text', text })]);
       } else {
         const { diagnosis } = result;
-        const healthy = diagnosis.status === 'healthy';
+        const problems = diagnosis.findings || [];
         findings.hidden = false;
         badge.hidden = false;
-        badge.className = `status-badge ${healthy ? 'healthy' : 'saturated'}`;
-        badge.textContent = healthy ? 'healthy' : 'saturated';
-        marks = findingMarks(diagnosis.findings || []);
-        renderFindings(findings, diagnosis);
+        badge.className = `status-badge ${problems.length ? 'saturated' : 'healthy'}`;
+        badge.textContent = diagnosis.status;
+        marks = findingMarks(problems);
+        renderFindings(findings, diagnosis, causeLabels);
       }
       renderMarks();
     },

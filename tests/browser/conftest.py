@@ -30,6 +30,7 @@ HOSTILE_TAG = "<script>window.__pwned=2</script>"
 GROW_LAYERS = ("dense", "dense_1", "dense_2", "dense_3", "dense_4", "dense_5")
 CALM_LAYERS = ("dense", "dense_1", "dense_2", "dense_3")
 NAN_STEPS = (40, 50)
+NAN_DESCRIPTION = "Encoder **output**, <b>shown as text</b>"
 # A short run beside a long one: steps 0..199 against 0..19980; one step of the short run saturates fully.
 BURST_STEP = 150
 ROUTE = "/data/plugin/saturation/"
@@ -44,7 +45,7 @@ def write_nan_run(logdir, run):
             data = logs.layer_activations(rng, 32, 8, 2.0)
             if step in NAN_STEPS:
                 data[0, :3] = np.nan
-            pb = summary.saturation_pb("dense", data, layer_index=0)
+            pb = summary.saturation_pb("dense", data, description=NAN_DESCRIPTION, layer_index=0)
             writer.add_event(event_pb2.Event(step=step, wall_time=1.7e9 + step, summary=pb))
     finally:
         writer.close()

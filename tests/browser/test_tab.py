@@ -11,6 +11,7 @@ from tests.browser.conftest import (
     GROW_LAYERS,
     HOSTILE_RUN,
     HOSTILE_TAG,
+    NAN_DESCRIPTION,
     ROUTE,
     all_runs_loaded,
     view_hash,
@@ -167,6 +168,12 @@ def test_clicking_a_layer_shows_its_distribution_units_and_derivative(tensorboar
     assert lines[:3] == ["grow", "dense_5 · step 396", "bin [0.969, 1)"]  # the last of 32 bins
     counts = layer["histograms"][-1]
     assert lines[3] == "%.2f%% of finite values (%d of %d)" % (100 * counts[-1] / sum(counts), counts[-1], sum(counts))
+    # The step's statistics: saturated share, mean and std, phi.
+    assert lines[4].startswith("saturated %.2f%%" % (100 * (layer["saturatedLow"][-1] + layer["saturatedHigh"][-1])))
+    assert lines[5:] == [
+        "mean %s · std %s" % (js_number(layer["mean"][-1]), js_number(layer["std"][-1])),
+        "phi %s (0 centred, 1 saturated)" % js_number(layer["phi"][-1]),
+    ]
 
     # A log colour scale brightens the small shares in the middle of the distribution.
     middle_luma = """(canvas) => {
@@ -191,6 +198,10 @@ def test_steps_with_nan_or_inf_are_listed_and_marked(tensorboard, new_tab):
     detail.locator(".derivative-plot canvas:not([hidden])").wait_for()
     nonfinite = detail.locator("[data-stat='nonfinite']").text_content()
     assert nonfinite == "NaN/Inf values at 2 steps: 40 and 50 (red marks)"
+    # The layer's description, as logged, and eps in the panel's header.
+    assert detail.locator(".layer-description").text_content() == NAN_DESCRIPTION
+    assert detail.locator(".layer-description b").count() == 0
+    assert detail.locator(".panel-meta").text_content() == "dense · sigmoid · 8 units · eps 0.01"
     red_pixels = detail.locator(".derivative-plot canvas").evaluate(
         """(canvas) => {
             const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -285,8 +296,9 @@ def test_loading_empty_and_failed_states(tensorboard, new_tab):
     assert re.fullmatch(
         r"Could not load the overview: 500 .* for overview\?run=calm&maxSteps=\d+: server exploded", message
     )
+    supported = ", ".join(route_json(tensorboard, "runs").get("activations", {}))
     assert tab.panel("unstable").locator(".plot-message.empty").text_content() == (
-        "This run has no layer with a supported activation (sigmoid, tanh or relu)."
+        "This run has no layer with a supported activation%s." % (" (%s)" % supported if supported else "")
     )
     tab.panel("grow").locator(".layer-label").first.wait_for()
 

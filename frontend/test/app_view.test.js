@@ -1,0 +1,17 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { saturatedWords } from '../../tensorboard_plugin_saturation/static/app_view.js';
+
+test('saturatedWords names each of the server\'s words with its activations', () => {
+  const activations = {
+    sigmoid: { saturatedLabel: 'saturated' },
+    tanh: { saturatedLabel: 'saturated' },
+    relu: { saturatedLabel: 'dead' },
+  };
+  assert.equal(saturatedWords(activations), 'saturated (sigmoid, tanh) or dead (relu) activations');
+});
+
+test('saturatedWords without activations from the server says saturated', () => {
+  assert.equal(saturatedWords({}), 'saturated activations');
+});
