@@ -140,7 +140,7 @@ def test_a_repeated_step_counts_once_with_its_last_point_in_every_route(tmp_path
     layer = client.get(ROOT + "/layer?run=resumed&tag=hidden").get_json()
     assert layer["steps"] == layer["shownSteps"] == [0, 5, 10, 20] and layer["totalSteps"] == 4
     assert layer["stuckUnits"] == [0.0, 2.0, 2.0, 2.0]
-    assert layer["wallTimes"] == [1000.0, 1005.0, 1010.0, 1020.0]
+    assert layer["saturatedLow"] == [0.0, 0.5, 0.5, 0.5]  # the wall times it checked are no longer sent
     units = client.get(ROOT + "/units?run=resumed&tag=hidden").get_json()
     assert units["steps"] == [0, 5, 10, 20] and units["stuckUnits"] == [0, 2, 2, 2]
     diagnosis = client.get(ROOT + "/diagnosis?run=resumed").get_json()
