@@ -161,6 +161,8 @@ def test_clicking_a_layer_shows_its_distribution_units_and_derivative(tensorboar
         "Stuck units (saturated in every sample): %d of 32 at step 396" % layer["stuckUnits"][-1]
     )
     assert detail.locator("[data-stat='nonfinite']").text_content() == "No NaN or Inf values."
+    # The sigmoid's largest derivative, as the server describes the activation.
+    assert detail.locator(".derivative-plot .ceiling-label").text_content() == "largest possible: 0.25"
 
     box = detail.locator(".distribution-plot canvas").bounding_box()
     detail.locator(".distribution-plot .plot-area").hover(position={"x": box["width"] - 2, "y": 1})
@@ -169,7 +171,8 @@ def test_clicking_a_layer_shows_its_distribution_units_and_derivative(tensorboar
     counts = layer["histograms"][-1]
     assert lines[3] == "%.2f%% of finite values (%d of %d)" % (100 * counts[-1] / sum(counts), counts[-1], sum(counts))
     # The step's statistics: saturated share, mean and std, phi.
-    assert lines[4].startswith("saturated %.2f%%" % (100 * (layer["saturatedLow"][-1] + layer["saturatedHigh"][-1])))
+    low, high = layer["saturatedLow"][-1], layer["saturatedHigh"][-1]
+    assert lines[4] == "saturated %.2f%% (near 0 %.2f%%, near 1 %.2f%%)" % (100 * (low + high), 100 * low, 100 * high)
     assert lines[5:] == [
         "mean %s · std %s" % (js_number(layer["mean"][-1]), js_number(layer["std"][-1])),
         "phi %s (0 centred, 1 saturated)" % js_number(layer["phi"][-1]),
@@ -296,9 +299,10 @@ def test_loading_empty_and_failed_states(tensorboard, new_tab):
     assert re.fullmatch(
         r"Could not load the overview: 500 .* for overview\?run=calm&maxSteps=\d+: server exploded", message
     )
-    supported = ", ".join(route_json(tensorboard, "runs").get("activations", {}))
+    supported = ", ".join(route_json(tensorboard, "runs")["activations"])  # as the server names them
+    assert supported.startswith("sigmoid, tanh, relu")
     assert tab.panel("unstable").locator(".plot-message.empty").text_content() == (
-        "This run has no layer with a supported activation%s." % (" (%s)" % supported if supported else "")
+        "This run has no layer with a supported activation (%s)." % supported
     )
     tab.panel("grow").locator(".layer-label").first.wait_for()
 
