@@ -36,3 +36,36 @@ class CallbackHooks:
 
     def _implements_predict_batch_hooks(self):
         return False
+
+
+class _EitherKeras:
+    """`EITHER.layers.Dense`: usable in `isinstance` like `keras.layers.Dense`, true also for tf_keras' class of that name.
+
+    The tf_keras class is looked up at each check, so a tf_keras imported
+    after this module counts.
+    """
+
+    def __init__(self, path=()):
+        self._path = path
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _EitherKeras(self._path + (name,))
+
+    def __instancecheck__(self, obj):
+        import keras  # pylint: disable=import-outside-toplevel
+
+        for root in (keras, module()):
+            cls = root
+            for name in self._path:
+                cls = getattr(cls, name, None)
+            if isinstance(cls, type) and isinstance(obj, cls):
+                return True
+        return False
+
+    def __repr__(self):
+        return "EITHER.%s" % ".".join(self._path)
+
+
+EITHER = _EitherKeras()

@@ -23,6 +23,8 @@ import collections
 import keras
 from keras import ops
 
+from tensorboard_plugin_saturation._legacy_keras import EITHER as _keras
+
 # Gate name -> which of the cell's functions produces it.
 _RECURRENT = "recurrent_activation"
 _ACTIVATION = "activation"
@@ -56,14 +58,14 @@ mask: None, or the bool [batch, time] mask in processing order; gate values
 
 def cell_kind(layer):
     """"lstm", "gru" or "simple_rnn" for an RNN layer with such a cell, else None."""
-    if not isinstance(layer, keras.layers.RNN):
+    if not isinstance(layer, _keras.layers.RNN):
         return None
     cell = layer.cell
-    if isinstance(cell, keras.layers.LSTMCell):
+    if isinstance(cell, _keras.layers.LSTMCell):
         return "lstm"
-    if isinstance(cell, keras.layers.GRUCell):
+    if isinstance(cell, _keras.layers.GRUCell):
         return "gru"
-    if isinstance(cell, keras.layers.SimpleRNNCell):
+    if isinstance(cell, _keras.layers.SimpleRNNCell):
         return "simple_rnn"
     return None
 
@@ -102,7 +104,7 @@ def recompute(layer, sequences, initial_state=None, mask=None):
     """Runs `layer`'s cell over `sequences` [batch, time, features]; returns a `Recurrence`.
 
     Args:
-      layer: A built `keras.layers.RNN` (LSTM, GRU, SimpleRNN, or `RNN` of such
+      layer: A built `_keras.layers.RNN` (LSTM, GRU, SimpleRNN, or `RNN` of such
         a cell), not stateful.
       sequences: The layer's input.
       initial_state: The `initial_state` the layer was called with, or None

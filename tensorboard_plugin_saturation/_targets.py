@@ -14,6 +14,9 @@ import sys
 
 import keras
 
+from tensorboard_plugin_saturation import _legacy_keras
+from tensorboard_plugin_saturation._legacy_keras import EITHER as _keras
+
 from tensorboard_plugin_saturation import _recurrent
 from tensorboard_plugin_saturation import activations as activations_lib
 
@@ -31,19 +34,19 @@ output: True when the layer produces an output of the model.
 # Layers whose output is `activation(...)` of their own computation. Recurrent
 # layers also have an `activation`, but their output is not its output.
 _LAYERS_WITH_ACTIVATION = (
-    keras.layers.Dense,
-    keras.layers.EinsumDense,
-    keras.layers.Conv1D,
-    keras.layers.Conv2D,
-    keras.layers.Conv3D,
-    keras.layers.Conv1DTranspose,
-    keras.layers.Conv2DTranspose,
-    keras.layers.Conv3DTranspose,
-    keras.layers.SeparableConv1D,
-    keras.layers.SeparableConv2D,
-    keras.layers.DepthwiseConv1D,
-    keras.layers.DepthwiseConv2D,
-    keras.layers.Activation,
+    _keras.layers.Dense,
+    _keras.layers.EinsumDense,
+    _keras.layers.Conv1D,
+    _keras.layers.Conv2D,
+    _keras.layers.Conv3D,
+    _keras.layers.Conv1DTranspose,
+    _keras.layers.Conv2DTranspose,
+    _keras.layers.Conv3DTranspose,
+    _keras.layers.SeparableConv1D,
+    _keras.layers.SeparableConv2D,
+    _keras.layers.DepthwiseConv1D,
+    _keras.layers.DepthwiseConv2D,
+    _keras.layers.Activation,
 )
 
 
@@ -56,6 +59,9 @@ def _activation_functions():
     tf = sys.modules.get("tensorflow")
     if tf is not None:
         modules += [tf.nn, tf.math]
+    tf_keras = _legacy_keras.module()  # legacy Keras 2's own functions, when it is in use
+    if tf_keras is not None:
+        modules += [tf_keras.activations]
     functions = {}
     for name in activations_lib.ACTIVATIONS:
         for module in modules:
@@ -70,7 +76,7 @@ _FUNCTIONS = _activation_functions()
 
 def activation_name(layer):
     """Returns "sigmoid", "tanh" or "relu" if `layer`'s output is one, else None."""
-    if isinstance(layer, keras.layers.ReLU):
+    if isinstance(layer, _keras.layers.ReLU):
         plain = (
             layer.max_value is None
             and float(layer.negative_slope) == 0.0
@@ -90,7 +96,7 @@ def unsupported_activation(layer):
 
     None also for layers without an activation and for a linear one.
     """
-    if isinstance(layer, keras.layers.ReLU):
+    if isinstance(layer, _keras.layers.ReLU):
         if activation_name(layer):
             return None
         return "ReLU(max_value=%s, negative_slope=%s, threshold=%s)" % (
@@ -107,10 +113,10 @@ def unsupported_activation(layer):
 
 # Layers that are an activation the plugin has no record for.
 _ACTIVATION_LAYERS = (
-    keras.layers.Softmax,
-    keras.layers.LeakyReLU,
-    keras.layers.PReLU,
-    keras.layers.ELU,
+    _keras.layers.Softmax,
+    _keras.layers.LeakyReLU,
+    _keras.layers.PReLU,
+    _keras.layers.ELU,
 )
 
 
@@ -120,9 +126,9 @@ def _function_name(function):
 
 def _children(layer):
     """The layers `layer` holds directly, in the order Keras tracks them."""
-    if isinstance(layer, keras.Model):
+    if isinstance(layer, _keras.Model):
         return list(layer.layers)
-    if isinstance(layer, keras.layers.RNN):
+    if isinstance(layer, _keras.layers.RNN):
         return []  # the cell: its gates are the layer's targets
     return list(layer._flatten_layers(include_self=False, recursive=False))  # pylint: disable=protected-access
 
@@ -184,6 +190,7 @@ def find_targets(model, layers=None, roots=None):
       ValueError: A name matches no layer, or a given layer's activation is not
         supported.
     """
+    _FUNCTIONS.update(_activation_functions())  # TensorFlow or tf_keras imported since
     found = _walk_roots(model, roots)
     if layers is None:
         chosen = [(path, layer) for path, layer in found if _supported(layer)]
@@ -229,7 +236,7 @@ def _skip_reason(layer):
     name = unsupported_activation(layer)
     if name is not None:
         return "activation %s is not supported; supported: %s" % (name, ", ".join(activations_lib.ACTIVATIONS))
-    if isinstance(layer, keras.layers.RNN):
+    if isinstance(layer, _keras.layers.RNN):
         kind = _recurrent.cell_kind(layer)
         if kind is None:
             return ("the gates of a %s cell are not recomputed (supported: LSTM, GRU, "
@@ -256,11 +263,11 @@ def output_layers(models):
     def visit(model):
         for tensor in keras.tree.flatten(getattr(model, "outputs", None) or []):
             history = getattr(tensor, "_keras_history", None)
-            operation = getattr(history, "operation", None)
+            operation = getattr(history, "operation", None) or getattr(history, "layer", None)  # tf_keras: layer
             if operation is None or id(operation) in found:
                 continue
             found.add(id(operation))
-            if isinstance(operation, keras.Model):
+            if isinstance(operation, _keras.Model):
                 visit(operation)
 
     for model in models:
@@ -334,7 +341,7 @@ def _defined_outside_keras(cls, name):
 
 def submodels(model):
     """The models `model` holds directly, in attribute order."""
-    return [layer for layer in _children(model) if isinstance(layer, keras.Model)]
+    return [layer for layer in _children(model) if isinstance(layer, _keras.Model)]
 
 
 def submodel_plan(model, probe_data):

@@ -1,7 +1,8 @@
-"""`SaturationCallback` on Keras 3's JAX, torch and TensorFlow backends, each in its own process.
+"""`SaturationCallback` on Keras 3's JAX, torch and TensorFlow backends and on tf_keras, each in its own process.
 
 For JAX and torch TensorFlow is blocked from import (`tests/no_tensorflow.py`),
-as where it is not installed. Each subprocess fits the same tiny model for 2
+as where it is not installed; tf_keras is legacy Keras 2 (`TF_USE_LEGACY_KERAS=1`,
+`tf.keras`). Each subprocess fits the same tiny model for 2
 epochs (2 batches each, a log after every batch) and records, next to the
 callback's event file, the reference: the numpy statistics of each layer's
 output (from a Keras sub-model on the same weights) at the first and last
@@ -32,18 +33,26 @@ SIGNAL = {name: i for i, name in enumerate(metadata.SIGNALS_FIELDS)}
 _SCRIPT = textwrap.dedent(
     """
     import sys
-    if sys.argv[2] != "tensorflow":
+    if sys.argv[2] in ("jax", "torch"):
         import tests.no_tensorflow  # noqa: F401
     import json
     import warnings
 
-    import keras
     import numpy as np
+
+    if sys.argv[2] == "tf_keras":
+        import tensorflow as tf
+        keras = tf.keras
+        assert keras.__name__.startswith("tf_keras"), keras.__name__
+        iterations = lambda model: int(model.optimizer.iterations.numpy())
+    else:
+        import keras
+        assert keras.backend.backend() == sys.argv[2], keras.backend.backend()
+        iterations = lambda model: int(keras.ops.convert_to_numpy(model.optimizer.iterations))
 
     import tensorboard_plugin_saturation as sat
     from tensorboard_plugin_saturation import numpy_statistics
 
-    assert keras.backend.backend() == sys.argv[2], keras.backend.backend()
     keras.utils.set_random_seed(0)
     inputs = keras.Input((3,), name="x")
     h = keras.layers.Dense(5, activation="sigmoid", name="dense")(inputs)
@@ -69,7 +78,7 @@ _SCRIPT = textwrap.dedent(
 
     class Kernels(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            step = iterations(self.model)
             record["kernels"][step] = {n: model.get_layer(n).get_weights()[0].tolist() for n in kernels}
 
     record = {"first": reference(), "kernels": {}}
@@ -97,7 +106,9 @@ def _backends():
             backend,
             marks=pytest.mark.skipif(not _installed(package), reason="%s is not installed" % package),
         )
-        for backend, package in (("jax", "jax"), ("torch", "torch"), ("tensorflow", "tensorflow"))
+        for backend, package in (
+            ("jax", "jax"), ("torch", "torch"), ("tensorflow", "tensorflow"), ("tf_keras", "tf_keras")
+        )
     ]
 
 
@@ -114,12 +125,14 @@ def read_events(log_dir):
     return values, len(files)
 
 
-def fit_in_subprocess(tmp_path, script, backend, *extra_env):
+def fit_in_subprocess(tmp_path, script, backend):
+    """Runs `script LOG_DIR BACKEND` with Keras on `backend` ("tf_keras": legacy Keras 2); returns (log dir, its JSON record)."""
     path = tmp_path / "fit.py"
     path.write_text(script)
     log_dir = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=ROOT, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
-    env.update(extra_env)
+    if backend == "tf_keras":
+        env.update(KERAS_BACKEND="tensorflow", TF_USE_LEGACY_KERAS="1")
     done = subprocess.run(
         [sys.executable, str(path), str(log_dir), backend],
         env=env, capture_output=True, text=True, timeout=300, cwd=ROOT,
@@ -151,7 +164,7 @@ def test_every_layer_is_logged_at_every_step_in_one_event_file(backend_run):
 
 def test_no_tensorflow_is_imported_on_jax_and_torch(backend_run):
     backend, _, _, record = backend_run
-    if backend == "tensorflow":
+    if backend in ("tensorflow", "tf_keras"):
         assert "tensorflow" in record["tensorflow"]
     else:
         assert record["tensorflow"] == []
@@ -200,3 +213,47 @@ def test_signals_hold_input_scale_kernel_change_and_learning_rate(backend_run):
         assert sum(ratio > 1e-3 for ratio in ratios) >= 3, (tag, ratios)
     relu = values[("relu/signals", 2)]
     assert np.isnan(relu[SIGNAL["kernelStd"]]) and np.isnan(relu[SIGNAL["updateRatio"]])
+
+
+_TF_KERAS_LSTM_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import sys
+    import warnings
+
+    import numpy as np
+    import tensorflow as tf
+
+    import tensorboard_plugin_saturation as sat
+
+    k = tf.keras
+    k.utils.set_random_seed(0)
+    inputs = k.Input((4, 3))
+    h = k.layers.LSTM(5, name="lstm")(inputs)
+    h = k.layers.Dense(4, activation="tanh", name="dense_tanh")(h)
+    model = k.Model(inputs, k.layers.Dense(2, name="out")(h))
+    model.compile(k.optimizers.SGD(0.1), "mse")
+    x = np.linspace(-2.0, 2.0, 72, dtype=np.float32).reshape(6, 4, 3)
+    callback = sat.SaturationCallback(sys.argv[1], x, update_freq=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, np.zeros((6, 2), np.float32), batch_size=3, epochs=2, verbose=0, callbacks=[callback])
+    with open(sys.argv[1] + ".json", "w") as f:
+        json.dump({"warnings": [str(w.message) for w in caught if "SaturationCallback" in str(w.message)]}, f)
+    """
+)
+
+
+@pytest.mark.skipif(not _installed("tf_keras"), reason="tf_keras is not installed")
+def test_tf_keras_logs_lstm_gates_recomputed_from_the_weights(tmp_path):
+    log_dir, record = fit_in_subprocess(tmp_path, _TF_KERAS_LSTM_SCRIPT, "tf_keras")
+    values, files = read_events(log_dir)
+    assert files == 1 and record["warnings"] == []
+    gates = ["lstm/" + gate for gate in ("input", "forget", "output", "candidate", "cell")]
+    assert sorted(tag for tag, step in values if step == 0 and not tag.endswith(("/units", "/signals"))) == sorted(
+        gates + ["dense_tanh"]
+    )
+    assert sorted({step for _, step in values}) == [0, 2, 4]
+    count = metadata.STATS_FIELDS.index("count")
+    for gate in gates:
+        assert values[(gate, 4)][count] == 6 * 4 * 5  # every (sequence, time step) pair, 5 units
