@@ -2,6 +2,7 @@
 
     python tests/without_tensorflow.py -m MODULE [ARGS...]   # like python -m
     python tests/without_tensorflow.py -c CODE [ARGS...]     # like python -c
+    python tests/without_tensorflow.py SCRIPT.py [ARGS...]   # like python SCRIPT.py
 
 A `sys.meta_path` finder makes `import tensorflow` and every `tensorflow*`
 package (tensorflow_io, tensorflow_estimator, ...) raise ModuleNotFoundError,
@@ -55,7 +56,9 @@ def _check_at_exit():
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("-m", "-c"):
+    if argv and argv[0].endswith(".py"):
+        argv = ["-script"] + argv
+    if len(argv) < 2 or argv[0] not in ("-m", "-c", "-script"):
         sys.stderr.write(__doc__)
         return 2
     install()
@@ -65,6 +68,9 @@ def main(argv):
     if mode == "-m":
         sys.argv = [target] + rest
         runpy.run_module(target, run_name="__main__", alter_sys=True)
+    elif mode == "-script":
+        sys.argv = [target] + rest
+        runpy.run_path(target, run_name="__main__")
     else:
         sys.argv = ["-c"] + rest
         exec(compile(target, "<without_tensorflow -c>", "exec"), {"__name__": "__main__"})
