@@ -84,6 +84,7 @@ function fakeView({ widthCss = 500, hidden = new Set() } = {}) {
       calls.push(['drawDetail', run, answer, units, view]);
     },
     revealDetail: () => calls.push(['revealDetail']),
+    setStatus: (run, status) => calls.push(['setStatus', run, status]),
   };
 }
 
@@ -251,7 +252,8 @@ test('diagnoses are shown as they come: a 404 shows nothing, another failure its
     ['short', { error: '500 Internal Server Error for diagnosis?run=short: boom' }],
     ['x', null],
   ]);
-  assert.equal(controller.state.statuses.get('long'), 'saturated');
+  assert.deepEqual(controller.state.statuses.get('long'), { status: 'saturated', saturated: true });
+  assert.equal(controller.state.statuses.get('short'), null); // no diagnosis to tell
 });
 
 test('a layer in detail fetches its layer and units answers and shares one distribution scale', async () => {
@@ -298,4 +300,41 @@ test('a failed reload keeps the view and says so', async () => {
   await controller.reload();
   assert.deepEqual(view.of('showNotice').at(-1), ['Could not reload the list of runs: 502 Bad Gateway', 'error']);
   assert.deepEqual(controller.state.selected, ['long']);
+});
+
+test('loadStatuses learns each run\'s status from its diagnosis, a few requests at a time', async () => {
+  const runs = Array.from({ length: 9 }, (_, i) => ({ run: `r${i}`, layers: [layer('dense', 99)] }));
+  const table = {};
+  for (let i = 0; i < 9; i++) {
+    table[`diagnosis?run=r${i}`] = { run: `r${i}`, status: i % 3 ? 'healthy' : 'saturated', findings: i % 3 ? [] : [{}] };
+  }
+  const { fetch, view, controller } = setUp({ table });
+  for (let i = 0; i < 9; i++) fetch.hold(`diagnosis?run=r${i}`);
+  await controller.start(Promise.resolve({ runs, limits: LIMITS }), { runs: '["r0"]' });
+  // r0 is selected: its panel asked for its diagnosis already.
+  controller.loadStatuses(runs.map((entry) => entry.run));
+  controller.loadStatuses(['r1', 'r2']); // already asked: not asked again
+  const diagnoses = () => fetch.asked.filter((url) => url.startsWith('diagnosis'));
+  assert.deepEqual(diagnoses(), [
+    'diagnosis?run=r0',
+    'diagnosis?run=r1',
+    'diagnosis?run=r2',
+    'diagnosis?run=r3',
+    'diagnosis?run=r4',
+  ]);
+  fetch.release('diagnosis?run=r1');
+  await settle();
+  assert.deepEqual(diagnoses().slice(5), ['diagnosis?run=r5']);
+  for (const i of [0, 2, 3, 4, 5, 6, 7, 8]) {
+    fetch.release(`diagnosis?run=r${i}`);
+    await settle();
+  }
+  assert.equal(diagnoses().length, 9);
+  assert.deepEqual(view.of('setStatus').slice(0, 2), [
+    ['r1', { status: 'healthy', saturated: false }],
+    ['r0', { status: 'saturated', saturated: true }],
+  ]);
+  assert.equal(controller.state.statuses.size, 9);
+  controller.loadStatuses(['r4']); // known: nothing asked
+  assert.equal(diagnoses().length, 9);
 });

@@ -41,11 +41,15 @@ export function saturatedWords(activations) {
  * Builds the page into `parent`.
  * @param {HTMLElement} parent
  * @param {{toggleRun: function(string, boolean), selectRuns: function(string[]), toggleLayer: function(?string),
- *     setScaleKind: function(string), panelsNeeded: function()}} actions
+ *     setScaleKind: function(string), panelsNeeded: function(), loadStatuses: function(string[])}} actions
  */
 export function createAppView(parent, actions) {
   const tooltip = createTooltip(document.body);
-  const picker = createRunPicker({ onToggle: actions.toggleRun, onSelect: actions.selectRuns });
+  const picker = createRunPicker({
+    onToggle: actions.toggleRun,
+    onSelect: actions.selectRuns,
+    onStatusesNeeded: actions.loadStatuses,
+  });
   const toggle = createScaleToggle(actions.setScaleKind);
   const legend = createLegend('overview-legend');
   const notice = h('div', { className: 'notice', role: 'status' });
@@ -180,6 +184,8 @@ export function createAppView(parent, actions) {
       const panel = runPanels.get(run);
       if (panel) panel.setDiagnosis(result, server.causeLabels);
     },
+
+    setStatus: (run, status) => picker.setStatus(run, status),
 
     detailDrawnTag: (run) => detailPanels.get(run).drawnTag(),
     showDetailMessage: (run, text, kind) => detailPanels.get(run).showMessage(text, kind),

@@ -28,6 +28,9 @@ import {
 import { columnSpans, stepDomain } from './scales.js';
 import { dataFromViewState, viewStateFromData } from './urlstate.js';
 
+/** Diagnoses asked for at once to learn the status of runs (the picker's status column and sort). */
+export const STATUS_CONCURRENCY = 4;
+
 /** Top of the distribution colour scale when every bin share is tiny. */
 export const MIN_DISTRIBUTION_MAX = 0.01;
 
@@ -51,6 +54,7 @@ export const NO_SELECTION_NOTICE = 'Select one or more runs above to see their l
  * @property {function(string, string, string): void} showDetailMessage run, text, kind.
  * @property {function(string, Object, ?Object, Object): void} drawDetail run, GET layer, GET units, plot view.
  * @property {function(): void} revealDetail Scrolls the detail section into view.
+ * @property {function(string, ?{status: string, saturated: boolean}): void} setStatus A run's status became known.
  */
 
 /**
@@ -73,8 +77,10 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
     pxRatio,
     generation: 0,
     answers: new Map(), // URL -> {promise, settled}, kept until the next reload
-    statuses: new Map(), // run -> diagnosis status, as the answers come
+    statuses: new Map(), // run -> {status, saturated}, or null when the run has no diagnosis; as answers come
   };
+  const statusQueue = [];
+  let statusRequests = 0;
 
   /** The JSON of a URL: this reload's answer, or fetched now. */
   function answer(url) {
@@ -136,11 +142,47 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
     };
   }
 
-  /** Drops the answers the state no longer asks for (e.g. an overview at a former width). */
+  /**
+   * Drops the answers the state no longer asks for (e.g. an overview at a
+   * former width). Diagnoses do not depend on the view: they stay until the next reload.
+   */
   function forgetUnwanted(requests) {
     const wanted = new Set();
     for (const urls of requests.values()) for (const url of Object.values(urls)) if (url) wanted.add(url);
-    for (const url of state.answers.keys()) if (!wanted.has(url)) state.answers.delete(url);
+    for (const url of state.answers.keys()) {
+      const isDiagnosis = url.startsWith(diagnosisUrl('')); // every diagnosis URL starts with "diagnosis?run="
+      if (!wanted.has(url) && !isDiagnosis) state.answers.delete(url);
+    }
+  }
+
+  /** Records what a diagnosis says of a run's status (null: the run has none) and tells the view. */
+  function recordStatus(run, diagnosis) {
+    const status = diagnosis ? { status: diagnosis.status, saturated: (diagnosis.findings || []).length > 0 } : null;
+    state.statuses.set(run, status);
+    view.setStatus(run, status);
+  }
+
+  /** Asks for the diagnoses in the status queue, STATUS_CONCURRENCY at a time. */
+  function pumpStatuses() {
+    while (statusRequests < STATUS_CONCURRENCY && statusQueue.length) {
+      const run = statusQueue.shift();
+      if (state.statuses.has(run)) continue;
+      statusRequests++;
+      const reloadAnswers = state.answers;
+      answer(diagnosisUrl(run))
+        .then(
+          (diagnosis) => {
+            if (state.answers === reloadAnswers) recordStatus(run, diagnosis);
+          },
+          () => {
+            if (state.answers === reloadAnswers) recordStatus(run, null);
+          },
+        )
+        .finally(() => {
+          statusRequests--;
+          pumpStatuses();
+        });
+    }
   }
 
   function notice() {
@@ -168,10 +210,11 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
     for (const run of runs) {
       answer(requests.get(run).diagnosis).then(
         (diagnosis) => {
-          state.statuses.set(run, diagnosis.status);
+          recordStatus(run, diagnosis);
           if (isCurrent()) view.setDiagnosis(run, { diagnosis });
         },
         (error) => {
+          recordStatus(run, null);
           // 404: the diagnosis route is not deployed, or knows nothing of this run. Show nothing.
           if (isCurrent()) view.setDiagnosis(run, error.status === 404 ? null : { error: error.message });
         },
@@ -264,7 +307,6 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
   function acceptRuns(body) {
     state.runs = body.runs;
     state.server = serverInfo(body);
-    for (const entry of body.runs) if (entry.status) state.statuses.set(entry.run, entry.status);
   }
 
   return {
@@ -297,9 +339,24 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
 
     update,
 
+    /**
+     * Learns the status of these runs (their diagnosis), a few requests at a
+     * time; the view hears of each through `setStatus`.
+     * @param {string[]} runs
+     */
+    loadStatuses(runs) {
+      const queued = new Set(statusQueue);
+      for (const run of runs) {
+        if (!state.statuses.has(run) && !queued.has(run) && !state.answers.has(diagnosisUrl(run))) statusQueue.push(run);
+      }
+      pumpStatuses();
+    },
+
     /** TensorBoard reloaded its data: ask everything again, keep the view. */
     async reload() {
       state.answers = new Map();
+      state.statuses = new Map();
+      statusQueue.length = 0;
       let body;
       try {
         body = await fetchJson(runsUrl());

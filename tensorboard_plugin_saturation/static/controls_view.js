@@ -5,6 +5,7 @@
 import { PALETTE_ANCHORS, rgbCss } from './colormap.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCount } from './format.js';
+import { matchRuns, matchingSelection, sortRuns } from './runlist.js';
 import { legendTicks } from './scales.js';
 
 /** CSS gradient of the palette, left (low) to right (high). */
@@ -12,31 +13,175 @@ const PALETTE_GRADIENT = `linear-gradient(to right, ${PALETTE_ANCHORS.map(
   (rgb, i) => `${rgbCss(rgb)} ${((i / (PALETTE_ANCHORS.length - 1)) * 100).toFixed(2)}%`,
 ).join(', ')})`;
 
+/** How long the filter waits after a keystroke before it filters (a list of hundreds of runs). */
+const FILTER_DEBOUNCE_MS = 120;
+
 /**
- * The run picker: one checkbox per run.
- * @param {{onToggle: function(string, boolean): void, onSelect: function(string[]): void}} callbacks
+ * The run picker for any number of runs: a regular-expression filter (as
+ * TensorBoard's run selector), a checkbox selecting every matching run, sort
+ * by name or by status (saturated first), and one row per run with its status.
+ * Statuses are asked for (`onStatusesNeeded`) for the rows scrolled into view
+ * in the list, and for every run when sorting by status.
+ * @param {{onToggle: function(string, boolean): void, onSelect: function(string[]): void,
+ *     onStatusesNeeded: function(string[]): void}} callbacks
  *     onToggle: a run and its new state; onSelect: select exactly these runs.
- * @returns {{element: HTMLElement, setRuns: function(Array<{run: string, layers: Array}>, string[]): void}}
+ * @returns {{element: HTMLElement,
+ *     setRuns: function(Array<{run: string, layers: Array}>, string[], Map<string, ?Object>): void,
+ *     setStatus: function(string, ?{status: string, saturated: boolean}): void}}
  */
-export function createRunPicker({ onToggle }) {
-  const list = h('div', { className: 'run-list' });
-  const element = h('fieldset', { className: 'run-picker' }, [h('legend', { text: 'Runs' }), list]);
+export function createRunPicker({ onToggle, onSelect, onStatusesNeeded }) {
+  const filter = h('input', {
+    type: 'search',
+    className: 'run-filter',
+    placeholder: 'Filter runs (regular expression)',
+    'aria-label': 'Filter runs by regular expression',
+    spellcheck: 'false',
+  });
+  const allBox = h('input', { type: 'checkbox', className: 'run-all-box' });
+  const allLabel = h('span', { className: 'run-all-text' });
+  const all = h('label', { className: 'run-all', title: 'Select or unselect every run the filter matches' }, [
+    allBox,
+    allLabel,
+  ]);
+  const sortButtons = ['name', 'status'].map((by) =>
+    h('button', {
+      type: 'button',
+      className: 'toggle',
+      'data-sort': by,
+      text: by === 'name' ? 'Name' : 'Status',
+      onClick: () => setSort(by),
+    }),
+  );
+  const sort = h('div', { className: 'run-sort', role: 'group', 'aria-label': 'Sort runs' }, [
+    h('span', { className: 'control-label', text: 'Sort' }),
+    ...sortButtons,
+  ]);
+  const count = h('span', { className: 'run-count', role: 'status' });
+  const error = h('p', { className: 'run-filter-error', hidden: true });
+  const list = h('div', { className: 'run-list', role: 'list' });
+  const element = h('fieldset', { className: 'run-picker' }, [
+    h('legend', { text: 'Runs' }),
+    h('div', { className: 'run-tools' }, [filter, all, sort, count]),
+    error,
+    list,
+  ]);
+
+  let runs = [];
+  let chosen = new Set();
+  let statuses = new Map();
+  let sortBy = 'name';
+  let matches = [];
+  const rows = new Map(); // run -> {element, box, status}
+  const inView = new Set(); // runs whose rows are in the list's visible area
+
+  const rowObserver = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const run = entry.target.dataset.run;
+        if (entry.isIntersecting) inView.add(run);
+        else inView.delete(run);
+      }
+      askVisibleStatuses();
+    },
+    { root: list },
+  );
+
+  function askVisibleStatuses() {
+    const unknown = [...inView].filter((run) => !statuses.has(run));
+    if (unknown.length) onStatusesNeeded(unknown);
+  }
+
+  function rowOf({ run, layers }) {
+    const box = h('input', { type: 'checkbox' });
+    box.addEventListener('change', () => onToggle(run, box.checked));
+    const status = h('span', { className: 'run-status' });
+    const element = h('label', { className: 'run-choice', title: run, role: 'listitem', 'data-run': run }, [
+      box,
+      h('span', { className: 'run-name', text: run }),
+      h('span', { className: 'run-meta', text: formatCount(layers.length, 'layer') }),
+      status,
+    ]);
+    rowObserver.observe(element);
+    return { element, box, status };
+  }
+
+  function showStatus(run) {
+    const row = rows.get(run);
+    if (!row) return;
+    const known = statuses.get(run);
+    row.status.textContent = known ? known.status : '';
+    row.status.className = known ? `run-status ${known.saturated ? 'saturated' : 'healthy'}` : 'run-status';
+  }
+
+  /** Lists the matching runs in order and updates the checkboxes and the counts. */
+  function refresh() {
+    const names = runs.map((entry) => entry.run);
+    const found = matchRuns(names, filter.value);
+    matches = sortRuns(found.matches, sortBy, statuses);
+    error.textContent = found.error ? `Not a regular expression (${found.error}); matching it as text.` : '';
+    error.hidden = !found.error;
+    replaceChildren(
+      list,
+      matches.map((run) => rows.get(run).element),
+    );
+    for (const [run, row] of rows) row.box.checked = chosen.has(run);
+    const state = matchingSelection(matches, chosen);
+    allBox.checked = state === 'all';
+    allBox.indeterminate = state === 'some';
+    allBox.disabled = !matches.length;
+    allLabel.textContent = filter.value ? `All ${matches.length} matching` : `All ${matches.length}`;
+    count.textContent = `${chosen.size} of ${names.length} selected`;
+    for (const button of sortButtons) button.setAttribute('aria-pressed', String(button.dataset.sort === sortBy));
+  }
+
+  function setSort(by) {
+    sortBy = by;
+    if (by === 'status') onStatusesNeeded(runs.map((entry) => entry.run).filter((run) => !statuses.has(run)));
+    refresh();
+  }
+
+  let filterTimer = null;
+  filter.addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(refresh, FILTER_DEBOUNCE_MS);
+  });
+  allBox.addEventListener('change', () => {
+    const matching = new Set(matches);
+    const keep = runs.map((entry) => entry.run).filter((run) => chosen.has(run) && !matching.has(run));
+    onSelect(allBox.checked ? [...keep, ...matches] : keep);
+  });
+
+  let resort = false;
   return {
     element,
-    setRuns(runs, selected) {
-      const chosen = new Set(selected);
-      replaceChildren(
-        list,
-        runs.map(({ run, layers }) => {
-          const box = h('input', { type: 'checkbox', checked: chosen.has(run) });
-          box.addEventListener('change', () => onToggle(run, box.checked));
-          return h('label', { className: 'run-choice', title: run }, [
-            box,
-            h('span', { className: 'run-name', text: run }),
-            h('span', { className: 'run-meta', text: formatCount(layers.length, 'layer') }),
-          ]);
-        }),
-      );
+    setRuns(entries, selected, knownStatuses) {
+      if (entries !== runs) {
+        const names = new Set(entries.map((entry) => entry.run));
+        for (const [run, row] of rows) {
+          if (names.has(run)) continue;
+          rowObserver.unobserve(row.element);
+          rows.delete(run);
+          inView.delete(run);
+        }
+        for (const entry of entries) if (!rows.has(entry.run)) rows.set(entry.run, rowOf(entry));
+        runs = entries;
+      }
+      chosen = new Set(selected);
+      statuses = new Map(knownStatuses);
+      for (const run of rows.keys()) showStatus(run);
+      refresh();
+      askVisibleStatuses();
+    },
+    setStatus(run, status) {
+      statuses.set(run, status);
+      showStatus(run);
+      // Sorted by status, the list follows the statuses as they come (once per frame).
+      if (sortBy !== 'status' || resort) return;
+      resort = true;
+      requestAnimationFrame(() => {
+        resort = false;
+        refresh();
+      });
     },
   };
 }

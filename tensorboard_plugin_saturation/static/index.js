@@ -35,6 +35,7 @@ export async function render() {
     toggleLayer: (layer) => controller.toggleLayer(layer),
     setScaleKind: (kind) => controller.setScaleKind(kind),
     panelsNeeded: () => controller.update(),
+    loadStatuses: (runs) => controller.loadStatuses(runs),
   });
   controller = createController({ fetchJson, view, host, pxRatio: host.pxRatio() });
 
