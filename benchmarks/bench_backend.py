@@ -1,6 +1,6 @@
 """Backend latency: the plugin's routes over a run of 50 layers x 1000 steps.
 
-Budget (PRODUCT.md section 7): `GET runs` and `GET overview` under 200 ms warm,
+Budget (README, performance): `GET runs` and `GET overview` under 200 ms warm,
 one request, on both TensorBoard data providers. The run is written with the
 real TF-free API (`tests/logs.py`: sigmoid layers, 8 samples, `--units` units,
 both the layer and the per-unit series). Each provider loads it completely

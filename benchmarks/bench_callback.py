@@ -1,6 +1,6 @@
 """Fit time with and without `SaturationCallback`, side by side in one process.
 
-The budgets of PRODUCT.md section 7, on a 4 x 256 sigmoid MLP trained on the
+The budgets of the README's performance table, on a 4 x 256 sigmoid MLP trained on the
 scikit-learn digits (1797 samples, batch 32 unless `--batch-size`, Adam 1e-3)
 with a 256-sample probe:
 

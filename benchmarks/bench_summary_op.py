@@ -1,6 +1,6 @@
 """`summary.saturation` on a [2048, 2048] float32 tensor, beside one tf.reduce_sum.
 
-Budget (PRODUCT.md section 7): at most 4x one `tf.reduce_sum` over the same
+Budget (README, performance): at most 4x one `tf.reduce_sum` over the same
 tensor, inside `tf.function`. Arms, each a `tf.function` over the same
 activations (sigmoid of N(0, 2^2) pre-activations unless `--activation`):
 

@@ -7,7 +7,7 @@ the performance measure the tab records, `saturation-first-paint`: from the
 start of `render()` to the overview heatmap of every selected run drawn. The
 fetch of GET overview is inside that interval, so the number is what a user
 waits. Prints each repetition (with the overview request's share), then the
-median. Budget (PRODUCT.md section 7): under 1 s.
+median. Budget (README, performance): under 1 s.
 
     .venv/bin/python benchmarks/bench_tab_paint.py [--repetitions 7] [--load_fast false] [--logdir DIR]
 """

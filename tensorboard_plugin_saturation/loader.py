@@ -3,11 +3,8 @@
 from tensorboard.plugins import base_plugin
 
 from tensorboard_plugin_saturation import metadata
-
-# How many steps per series TensorBoard keeps when the user sets nothing.
-# TensorBoard's own default for a third-party tensor plugin is 10 (Python
-# loader) or 100 (RustBoard), picked at random: far too few for a heatmap.
-DEFAULT_SAMPLES = 10000
+from tensorboard_plugin_saturation import plugin
+from tensorboard_plugin_saturation.reader import DEFAULT_SAMPLES
 
 
 class SaturationLoader(base_plugin.TBLoader):
@@ -37,6 +34,4 @@ class SaturationLoader(base_plugin.TBLoader):
             hints.setdefault(metadata.PLUGIN_NAME, DEFAULT_SAMPLES)
 
     def load(self, context):
-        from tensorboard_plugin_saturation.plugin import SaturationPlugin
-
-        return SaturationPlugin(context)
+        return plugin.SaturationPlugin(context)

@@ -10,7 +10,11 @@ a small versioned JSON content. There are three kinds of series per layer:
 | `signals` | `NAME/signals`  | float64 [len(SIGNALS_FIELDS)]    | `SaturationCallback`  |
 
 The JSON content holds what is constant per tag (activation, eps, bin edges,
-units, the field layout); per-step values live in the tensor.
+units, the field layout); per-step values live in the tensor. Optional keys of
+a `layer` content (absent in 0.1 logs: readers treat absent as unknown):
+"framework" ("keras", "torch" or "tf": who wrote it), "output" (true for a
+model output), "group" and "gate" (a recurrent gate series "<layer>/<gate>"),
+"trainStep" ("custom": a Keras model with its own train_step).
 """
 
 import json
@@ -138,7 +142,7 @@ def create_layer_metadata(tag, description, activation, eps, units, order=None, 
     """Returns the (`layer`, `units`) `SummaryMetadata` pair of the layer `tag`.
 
     `extra`: optional keys of the `layer` content ("framework", "output",
-    "group", "gate", "trainStep"; see PRODUCT.md).
+    "group", "gate", "trainStep"; see the module docstring).
     """
     layer_md = create_summary_metadata(
         tag, description, layer_content(activation, eps, units, order, extra)

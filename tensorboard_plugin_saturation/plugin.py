@@ -19,7 +19,6 @@ from werkzeug import wrappers
 from tensorboard_plugin_saturation import activations
 from tensorboard_plugin_saturation import diagnosis
 from tensorboard_plugin_saturation import downsample
-from tensorboard_plugin_saturation import loader
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import reader as reader_lib
 
@@ -48,7 +47,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         hints = context.sampling_hints or {}
         self._reader = reader_lib.Reader(
             context.data_provider,
-            downsample=hints.get(metadata.PLUGIN_NAME, loader.DEFAULT_SAMPLES),
+            downsample=hints.get(metadata.PLUGIN_NAME, reader_lib.DEFAULT_SAMPLES),
         )
         self._static_files = _static_allowlist()
 

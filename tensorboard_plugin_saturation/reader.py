@@ -18,6 +18,11 @@ from tensorboard_plugin_saturation import metadata
 
 logger = logging.getLogger(__name__)
 
+# How many steps per series TensorBoard keeps when the user sets nothing
+# (loader.py sets it as the sampling hint). TensorBoard's own default for a
+# third-party tensor plugin is 10 (Python loader) or 100 (RustBoard), picked at
+# random: far too few for a heatmap.
+DEFAULT_SAMPLES = 10000
 # read_tensors needs an int; 0 in --samples_per_plugin means "keep all".
 _ALL_POINTS = 2**31 - 1
 # Distinct plugin contents remembered (one per tag; cleared when exceeded).

@@ -7,9 +7,7 @@ import pytest
 from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_provider
 from tensorboard.backend.event_processing import plugin_event_multiplexer
-from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins import base_plugin
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from werkzeug import test as werkzeug_test
 
 from tensorboard_plugin_saturation import plugin as plugin_lib
@@ -17,14 +15,6 @@ from tensorboard_plugin_saturation import plugin as plugin_lib
 # TensorFlow and PyTorch in one process can crash it: tests/torch runs in a pytest
 # process of its own, with TensorFlow blocked (scripts/test.sh; tests/torch/conftest.py).
 collect_ignore = [] if os.environ.get("SATURATION_TORCH_TESTS") == "1" else ["torch"]
-
-
-def write_events(logdir, run, events):
-    """Writes [(step, Summary proto), ...] into logdir/run with TensorBoard's writer."""
-    writer = EventFileWriter(os.path.join(logdir, run))
-    for step, pb in events:
-        writer.add_event(event_pb2.Event(step=step, wall_time=1000.0 + step, summary=pb))
-    writer.close()
 
 
 def make_client(logdir, sampling_hints=None):

@@ -24,8 +24,13 @@ CASES = [
 ]
 
 
-def write_tf(data, **kwargs):
-    writer = tf.summary.create_file_writer("/tmp/saturation-bad-input-unused")
+@pytest.fixture
+def writer(tmp_path):
+    """A TF summary writer into the test's own directory."""
+    return tf.summary.create_file_writer(str(tmp_path))
+
+
+def write_tf(writer, data, **kwargs):
     with writer.as_default():
         return summary.saturation("layer", data, step=0, **kwargs)
 
@@ -37,37 +42,36 @@ def test_pb_path(data, kwargs, error, message):
 
 
 @pytest.mark.parametrize("data, kwargs, error, message", CASES)
-def test_tf_path_with_numpy_input(data, kwargs, error, message):
+def test_tf_path_with_numpy_input(writer, data, kwargs, error, message):
     with pytest.raises(error, match=message):
-        write_tf(data, **kwargs)
+        write_tf(writer, data, **kwargs)
 
 
 @pytest.mark.parametrize("data, kwargs, error, message", [c for c in CASES if c[0].dtype.kind in "fiu"])
-def test_tf_path_with_tensor_input(data, kwargs, error, message):
+def test_tf_path_with_tensor_input(writer, data, kwargs, error, message):
     with pytest.raises(error, match=message):
-        write_tf(tf.constant(data), **kwargs)
+        write_tf(writer, tf.constant(data), **kwargs)
 
 
-def test_tf_path_rejects_an_unknown_last_axis_inside_tf_function():
+def test_tf_path_rejects_an_unknown_last_axis_inside_tf_function(writer):
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
     def log(x):
-        return write_tf(x)
+        return write_tf(writer, x)
 
     with pytest.raises(ValueError, match=r"known last axis \(units\); got shape \(None, None\)"):
         log.get_concrete_function()
 
 
-def test_tf_path_rejects_an_unknown_rank_inside_tf_function():
+def test_tf_path_rejects_an_unknown_rank_inside_tf_function(writer):
     @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
     def log(x):
-        return write_tf(x)
+        return write_tf(writer, x)
 
     with pytest.raises(ValueError, match=r"known rank >= 1 \[\.\.\., units\]; got an unknown shape"):
         log.get_concrete_function()
 
 
-def test_step_none_without_a_default_step_is_a_value_error():
-    writer = tf.summary.create_file_writer("/tmp/saturation-bad-input-unused")
+def test_step_none_without_a_default_step_is_a_value_error(writer):
     with writer.as_default(), pytest.raises(ValueError, match="step"):
         summary.saturation("layer", np.ones((2, 2), np.float32) * 0.5)
 
@@ -77,7 +81,7 @@ def test_no_default_writer_returns_false():
 
 
 @pytest.mark.parametrize("path", ["pb", "tf"])
-def test_pre_activations_give_one_documented_warning_per_tag(path, caplog):
+def test_pre_activations_give_one_documented_warning_per_tag(path, writer, caplog):
     pre_activations = np.array([[-3.0, 0.2], [2.5, 0.7]], np.float32)
     tag = "pre_activations_" + path
     with caplog.at_level(logging.WARNING, logger="tensorboard_plugin_saturation.summary"):
@@ -85,7 +89,7 @@ def test_pre_activations_give_one_documented_warning_per_tag(path, caplog):
             if path == "pb":
                 summary.saturation_pb(tag, pre_activations)
             else:
-                with tf.summary.create_file_writer("/tmp/saturation-bad-input-unused").as_default():
+                with writer.as_default():
                     summary.saturation(tag, pre_activations, step=0)
     messages = [r.getMessage() for r in caplog.records if tag in r.getMessage()]
     assert messages == [
@@ -95,7 +99,7 @@ def test_pre_activations_give_one_documented_warning_per_tag(path, caplog):
 
 
 @pytest.mark.parametrize("data", [np.zeros((0, 3), np.float32), np.full((2, 3), np.nan, np.float32)])
-def test_empty_batches_and_all_nan_are_logged_not_rejected(data):
+def test_empty_batches_and_all_nan_are_logged_not_rejected(writer, data):
     pb = summary.saturation_pb("layer", data)
     assert [v.tag for v in pb.value] == ["layer", "layer/units"]
-    assert write_tf(data)
+    assert write_tf(writer, data)

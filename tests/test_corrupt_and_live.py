@@ -6,12 +6,12 @@ import os
 
 import numpy as np
 import pytest
-from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
 from tensorboard_plugin_saturation import metadata, summary
 from tests import logs
-from tests.conftest import make_client, make_reloadable_client, write_events
+from tests.conftest import make_client, make_reloadable_client
+from tests.logs import write_events
 from tests.tensorboard_process import get_json, serve, wait_for
 
 ROOT = "/data/plugin/saturation"

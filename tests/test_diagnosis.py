@@ -61,7 +61,7 @@ GLOROT_SNIPPET_256 = (
 )
 
 
-# -- Exact outputs of the four product signatures (PRODUCT.md section 6) ----------------------
+# -- Exact outputs of the four product signatures (README's demo table) ----------------------
 
 
 def test_a_healthy_run_has_no_findings():

@@ -33,7 +33,7 @@ DROPPED = {
 }
 # Keys renamed on purpose: {(route, key in 0.1.0): key today}.
 RENAMED = {
-    # `steps` is each column's first step in every route (issue 15, point 5).
+    # `steps` is each column's first step in every route (http_api.md, "Steps").
     ("layer", "stepStarts"): "steps",
     ("layer", "steps"): "shownSteps",
 }

@@ -21,7 +21,7 @@ def configured_flags(*argv):
 
 def test_default_raises_samples_for_saturation_only():
     flags = configured_flags("--logdir", "/tmp/x")
-    assert flags.samples_per_plugin == {"saturation": loader.DEFAULT_SAMPLES}
+    assert flags.samples_per_plugin == {"saturation": 10000}
 
 
 def test_users_samples_per_plugin_wins():

@@ -27,10 +27,20 @@ def venv(tmp_path_factory):
 
 
 def _copy_of_repo(tmp_path):
-    """A clean copy of the sources, so building leaves no files in the repo."""
+    """A clean copy of the sources, so a build that wrote into its source tree would show."""
     ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", "node_modules", "logs")
     shutil.copytree(REPO, tmp_path / "src", ignore=ignore)
     return tmp_path / "src"
+
+
+def _files(root):
+    """Every path under `root`, relative, except Python's bytecode caches."""
+    return sorted(
+        os.path.relpath(os.path.join(d, name), root)
+        for d, dirs, files in os.walk(root)
+        for name in dirs + files
+        if "__pycache__" not in os.path.join(d, name)
+    )
 
 
 def _check_tab_is_served(venv_path, logdir):
@@ -57,14 +67,18 @@ def _check_tab_is_served(venv_path, logdir):
 
 
 @pytest.mark.parametrize("mode", ["wheel", "editable"])
-def test_install_serves_every_static_file(venv, tmp_path, mode):
+def test_install_serves_every_static_file(venv, tmp_path, mode, monkeypatch):
     venv_path, pip = venv
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # the venv's processes import what it installed
     source = _copy_of_repo(tmp_path)
     subprocess.run([str(venv_path / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y",
                     "tensorboard_plugin_saturation"], check=True)
     target = ["-e", str(source)] if mode == "editable" else [str(source)]
+    before = _files(source)
     # With its dependencies: install_requires must not pull TensorFlow in.
     subprocess.run(pip + target, check=True)
+    assert _files(source) == before, "the install wrote into the source tree (build/, *.egg-info)"
+    assert not (source / "build").exists()
     has_tf = subprocess.run([str(venv_path / "bin" / "python"), "-c", "import tensorflow"], capture_output=True)
     assert has_tf.returncode != 0, "the base install must not install TensorFlow"
     logdir = str(tmp_path / "logs")
@@ -77,5 +91,9 @@ def test_install_serves_every_static_file(venv, tmp_path, mode):
     assert list(json.loads(report.stdout)["runs"]) == ["run"]
     if mode == "editable":
         assert module_file.startswith(str(source))
+        # Only the package is exposed, not the checkout's tests/ or benchmarks/.
+        exposed = subprocess.run([str(venv_path / "bin" / "python"), "-c", "import tests"],
+                                 capture_output=True, cwd=str(tmp_path))
+        assert exposed.returncode != 0
     else:
         assert "site-packages" in module_file

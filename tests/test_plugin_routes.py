@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from tensorboard_plugin_saturation import summary
-from tests.conftest import make_client, write_events
+from tests.conftest import make_client
+from tests.logs import signals_value, write_events
 
 ROOT = "/data/plugin/saturation"
 
@@ -237,8 +238,6 @@ def test_oversized_malformed_and_unknown_parameters_never_give_500(client, path,
 
 
 def test_layer_gives_the_callback_signals_per_step_and_null_where_missing(tmp_path):
-    from tests.test_diagnosis_route import signals_value
-
     events = []
     for step, row in [(0, [0.9, 3.0, 1.0, 0.0625, float("nan"), 0.001]), (10, None), (20, [1.1, 4.0, 0.9, 0.0625, 0.05, 0.0005])]:
         pb = summary.saturation_pb("hidden", np.float32(SIGMOID[step]))

@@ -9,9 +9,9 @@ import pytest
 
 from tensorboard_plugin_saturation import diagnosis
 from tensorboard_plugin_saturation import report
-from tests.test_diagnosis_route import signals_rows
-from tests.test_diagnosis_route import write_diagnosis_logs
-from tests.test_diagnosis_route import write_run
+from tests.logs import signals_rows
+from tests.logs import write_diagnosis_logs
+from tests.logs import write_layers_run as write_run
 
 
 @pytest.fixture(scope="module")

@@ -49,10 +49,9 @@ from tensorboard_plugin_saturation.diagnosis._format import num
 from tensorboard_plugin_saturation.diagnosis._format import pct
 
 # -- Thresholds ---------------------------------------------------------------
-# Each comment cites its source: the literature (collected in the project's
-# prior-art notes, section 4), Glorot & Bengio 2010, and measurements on the
-# scikit-learn digits with eps 0.01 (PRODUCT.md section 6; docs/diagnosis.md
-# section 4 lists every run).
+# Each comment cites its source: the literature (docs/diagnosis.md), Glorot &
+# Bengio 2010, and measurements on the scikit-learn digits with eps 0.01 (the
+# README's demo table; docs/diagnosis.md section 4 lists every run).
 
 # A sigmoid/tanh layer is saturated when at least this share of its activations
 # is within eps of an asymptote. SageMaker's SaturatedActivation, DeepDiagnosis
@@ -60,7 +59,7 @@ from tensorboard_plugin_saturation.diagnosis._format import pct
 # RandomNormal(1.0) initialization saturates the first layer at 49.9-50.3% (the
 # others at 57-73%), just under that line, while healthy networks that learned
 # to use saturating units reach 15-31% (a 2 x 64 sigmoid MLP after 40 epochs at
-# Adam 1e-2: 30.7%, 97% accuracy; PRODUCT.md allows 10-30%). 0.4 leaves about
+# Adam 1e-2: 30.7%, 97% accuracy; they must not be flagged). 0.4 leaves about
 # 10 points of margin on both sides.
 SATURATED_SHARE = 0.4
 
