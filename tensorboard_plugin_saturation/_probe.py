@@ -59,16 +59,20 @@ class Probe:
         instead (a model that trains with its own `train_step` and has no
         `call`).
       extra: Keys added to every `layer` series' metadata content.
+      features: None, or the names of the numeric features of a structured
+        probe: their std and max |x| on the probe go into every `signals`
+        series' metadata ("probeFeatures": {name: [std, maxAbs]}).
 
     Raises:
       ValueError: Keras runs on a backend other than TensorFlow, JAX or torch.
     """
 
-    def __init__(self, model, targets, probe_data, eps, submodels=None, extra=None):
+    def __init__(self, model, targets, probe_data, eps, submodels=None, extra=None, features=None):
         self._model = model
         self._targets = list(targets)
         self._eps = eps
         self._extra = dict(extra or {})
+        self._probe_features = None if features is None else feature_scales(probe_data, features)
         self._samples = _samples_of(flatten(probe_data)[0])
         forward = Forward(model, None if submodels is None else list(submodels))
         self._compiled = backend_probe(model)(forward, self._targets, probe_data, eps)
@@ -143,6 +147,8 @@ class Probe:
         features = self._compiled.input_features.get(target.index)
         if features is not None:
             signals["inputFeatures"] = features
+        if self._probe_features is not None:
+            signals["probeFeatures"] = self._probe_features
         signals_md = metadata.create_summary_metadata(
             target.tag + metadata.SIGNALS_SUFFIX, None, signals
         )
@@ -310,6 +316,21 @@ def glorot_shape(target):
         return _recurrent.kernel_shape(target.layer)
     kernel = getattr(target.layer, "kernel", None)
     return None if kernel is None else tuple(int(d) for d in kernel.shape)
+
+
+def feature_scales(probe_data, names):
+    """{name: [std, max |x|]} of the named numeric features of a structured probe (float64, finite values; host side)."""
+    import keras  # pylint: disable=import-outside-toplevel
+
+    scales = {}
+    for path, leaf in keras.tree.flatten_with_path(probe_data):
+        name = "/".join(str(p) for p in path)
+        if name not in names:
+            continue
+        values = host_value(leaf).astype(np.float64).ravel()
+        values = values[np.isfinite(values)]
+        scales[name] = [float(values.std()), float(np.abs(values).max())] if values.size else [None, None]
+    return scales
 
 
 def input_scale_of(inputs, scale, nan):

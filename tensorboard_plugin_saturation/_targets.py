@@ -13,6 +13,7 @@ import math
 import sys
 
 import keras
+import numpy as np
 
 from tensorboard_plugin_saturation import _legacy_keras
 from tensorboard_plugin_saturation._legacy_keras import EITHER as _keras
@@ -411,3 +412,58 @@ def _fits(model, data):
         len(w) == len(g) and all(a is None or a == b for a, b in zip(w[1:], g[1:]))
         for w, g in zip(wanted, given)
     )
+
+
+# Layers that take categories (strings or integer ids), not scales.
+_CATEGORICAL_LAYERS = (
+    keras.layers.StringLookup,
+    keras.layers.IntegerLookup,
+    keras.layers.Hashing,
+    keras.layers.CategoryEncoding,
+    keras.layers.TextVectorization,
+    keras.layers.Embedding,
+)
+
+
+def numeric_features(model, probe_data):
+    """Names of the numeric features of a structured probe (a dict or list of arrays).
+
+    A feature is numeric when it is a float array, or an integer array that
+    no categorical layer (`StringLookup`, `IntegerLookup`, `Hashing`,
+    `CategoryEncoding`, `TextVectorization`, `Embedding`) of a Functional
+    model takes directly. Strings never are. Names are the dict keys or list
+    positions ("age", "0"). None for a single array.
+    """
+    leaves = keras.tree.flatten_with_path(probe_data)
+    if len(leaves) == 1 and not leaves[0][0]:
+        return None
+    categorical = _categorical_input_paths(model)
+    names = []
+    for path, leaf in leaves:
+        kind = getattr(getattr(leaf, "dtype", None), "kind", None) or _dtype_kind(leaf)
+        if kind == "f" or (kind in "iub" and tuple(path) not in categorical):
+            names.append("/".join(str(p) for p in path))
+    return names
+
+
+def _dtype_kind(leaf):
+    try:
+        return np.asarray(leaf).dtype.kind
+    except Exception:  # pylint: disable=broad-except
+        return "O"
+
+
+def _categorical_input_paths(model):
+    structure = getattr(model, "_inputs_struct", None)
+    if structure is None:
+        return set()
+    by_id = {id(tensor): tuple(path) for path, tensor in keras.tree.flatten_with_path(structure)}
+    found = set()
+    for _, layer in walk(model):
+        if not isinstance(layer, _CATEGORICAL_LAYERS):
+            continue
+        for node in getattr(layer, "_inbound_nodes", []):
+            for tensor in node.input_tensors:
+                if id(tensor) in by_id:
+                    found.add(by_id[id(tensor)])
+    return found

@@ -238,8 +238,9 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
         )
         if not same:
             extra = {"trainStep": "custom"} if _targets.custom_train_step(self.model) else {}
+            features = None if plan.submodels else _targets.numeric_features(self.model, plan.probe_data)
             self._probe = _probe.Probe(
-                self.model, targets, plan.probe_data, self.eps, plan.submodels, extra
+                self.model, targets, plan.probe_data, self.eps, plan.submodels, extra, features
             )
 
     def _warn(self, message):
