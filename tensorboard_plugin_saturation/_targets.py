@@ -255,8 +255,11 @@ def _skip_reason(layer):
 def output_layers(models):
     """ids of the layers that produce an output of `models` (a model or a list of them).
 
-    Known for Functional and Sequential models (and the models they nest, by
-    their graph); a subclassed model's outputs are not known.
+    Known from the graph of Functional and Sequential models, also through the
+    models they nest. Where an output comes from a custom `Layer` (not a
+    model), the last supported layer it holds counts (Keras tracks sub-layers
+    in the order they are assigned, which is the order `call` uses them in
+    the common case). A subclassed model's outputs are not known.
     """
     models = models if isinstance(models, (list, tuple)) else [models]
     found = set()
@@ -270,6 +273,10 @@ def output_layers(models):
             found.add(id(operation))
             if isinstance(operation, _keras.Model):
                 visit(operation)
+            elif not _supported(operation):
+                inner = [layer for _, layer in walk(operation) if _supported(layer)]
+                if inner:
+                    found.add(id(inner[-1]))
 
     for model in models:
         try:
