@@ -44,6 +44,7 @@ from tensorboard_plugin_saturation import _targets
 from tensorboard_plugin_saturation import metadata
 
 _UPDATE_RATIO = metadata.SIGNALS_FIELDS.index("updateRatio")
+_LEARNING_RATE = metadata.SIGNALS_FIELDS.index("learningRate")
 
 
 class Probe:
@@ -96,21 +97,29 @@ class Probe:
         """Compiles the probe (once); raises if the model cannot take the probe batch."""
         self._compiled.compile()
 
-    def summary(self):
+    def summary(self, counted_step=None):
         """Runs the probe; returns a `Summary` with the three series of every layer.
 
         The values and metadata are those of `summary.saturation_pb` for the
         `layer` and `units` series, plus the `signals` series. The update ratio
         of the first run is NaN (there is no previous kernel).
+
+        `counted_step`: None, or the step when it is the caller's count of
+        trained batches because `model.optimizer` does not train the model (a
+        GAN's own optimizers do): then the learning rate is NaN (the model's
+        optimizer's is not the one at work) and BatchNormalization's initial
+        share follows the counted steps.
         """
         first = self._snapshots is None
         results, self._snapshots = self._compiled.run(self._snapshots)
-        normalization = normalization_initial_share(self._model)
+        normalization = normalization_initial_share(self._model, counted_step)
         results = [
             (layer, units, np.append(signals, normalization)) for layer, units, signals in results
         ]
-        if first:
-            for _, _, signals in results:
+        for _, _, signals in results:
+            if counted_step is not None:
+                signals[_LEARNING_RATE] = math.nan
+            if first:
                 signals[_UPDATE_RATIO] = math.nan
         if self._metadata is None:
             self._metadata = [
@@ -385,7 +394,7 @@ def learning_rate(model):
     return float(host_value(value))
 
 
-def normalization_initial_share(model):
+def normalization_initial_share(model, steps=None):
     """The share of BatchNormalization moving statistics still at their initial values (host side).
 
     The probe runs with training=False, so BatchNormalization layers normalize
@@ -394,7 +403,8 @@ def normalization_initial_share(model):
     steps a share momentum**n is still the initial value. While it is large,
     the probe sees the layers un-normalized (the diagnosis skips those steps).
     The largest momentum of the model's trainable BatchNormalization layers
-    counts; 0 without any, NaN without an optimizer.
+    counts; 0 without any, NaN without an optimizer. `steps` overrides the
+    optimizer's iteration count (a model trained by optimizers of its own).
     """
     momenta = [
         float(layer.momentum)
@@ -404,9 +414,11 @@ def normalization_initial_share(model):
     if not momenta:
         return 0.0
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return math.nan
-    return float(np.float64(max(momenta)) ** np.float64(host_value(optimizer.iterations)))
+    if steps is None:
+        if optimizer is None:
+            return math.nan
+        steps = host_value(optimizer.iterations)
+    return float(np.float64(max(momenta)) ** np.float64(steps))
 
 
 def host_value(value):

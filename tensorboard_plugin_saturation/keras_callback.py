@@ -19,10 +19,15 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
 
     Every layer whose output is a sigmoid, tanh or relu (the `activation=` of
     `Dense`, `EinsumDense` and convolution layers, standalone `Activation` and
-    plain `ReLU` layers, also inside nested models) is probed with the fixed
-    batch `probe_data`: once before training starts and then every
-    `update_freq`. Per layer and step it logs three series into `log_dir`
-    (one TensorBoard run):
+    plain `ReLU` layers, anywhere inside the model: nested models, custom
+    `Layer`s, wrappers), and every gate of its LSTM, GRU and SimpleRNN layers
+    (`NAME/input`, `NAME/forget`, ...: recomputed from the layer's weights by
+    `_recurrent.py`, over every time step), is probed with the fixed batch
+    `probe_data`: once before training starts and then every `update_freq`.
+    A model with its own `train_step` and no `call()` (a VAE, a GAN) is probed
+    through its sub-models. Layers with an activation the plugin has no record
+    for are named in one warning per `fit`. Per layer and step it logs three
+    series into `log_dir` (one TensorBoard run):
 
     - `NAME`: the saturation statistics and histogram of the layer's output,
       the same payload as `summary.saturation()`;
@@ -36,14 +41,14 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
       Values that do not apply are NaN (layers without a kernel, such as
       `Activation`).
 
-    The step is the optimizer's iteration count (0 before the first update);
-    a step already logged, such as the last step of a previous `fit` with the
+    The step is the optimizer's iteration count (0 before the first update),
+    or the callback's count of trained batches when `model.optimizer` never
+    steps (a GAN training with optimizers of its own); a step already logged, such as the last step of a previous `fit` with the
     same callback, is not logged again. `NAME` is the layer's name; when
     nested models hold layers of the same name, their path
     (`"encoder/dense"`). Layers are numbered in the order of `model.layers`,
-    nested models expanded in place, which is the order the dashboard shows
-    them in. Layers inside a custom `Layer` that is not a `Model` are not
-    searched: pass them in `layers` (they are numbered last).
+    nested models and custom layers expanded in place, which is the order the
+    dashboard shows them in.
 
     The forward pass of the probe batch and the statistics of all layers run
     in one compiled `tf.function`; only a few hundred numbers per layer reach
@@ -84,8 +89,10 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     Args:
       log_dir: Directory (str or path-like) of the run to write.
       probe_data: The fixed batch the layers are probed with: an array of model
-        inputs (samples on the first axis), or a list/dict of arrays for a model
-        with several inputs. A few hundred samples are plenty; the probe's
+        inputs (samples on the first axis), a list/dict of arrays for a model
+        with several inputs (strings allowed), a `tf.data.Dataset` (its first
+        batch), or, for a model without `call()`, a dict {sub-model name:
+        batch}. A few hundred samples are plenty; the probe's
         activations live on the device during each log.
       update_freq: `"epoch"` to log after every epoch, or an int N to log
         whenever the optimizer's iteration count reaches a multiple of N
@@ -100,8 +107,9 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     Raises:
       TypeError: An argument is of the wrong kind.
       ValueError: An argument has a bad value. Raised by `fit` (from
-        `on_train_begin`): a name in `layers` matches no layer, or a layer in
-        `layers` has no supported activation.
+        `on_train_begin`, before training): a name in `layers` matches no
+        layer, a layer in `layers` has no supported activation, or a model
+        without `call()` has no sub-model that takes `probe_data`.
     """
 
     def __init__(
@@ -216,7 +224,7 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
             self._known_step, self._unread_batches = step, 0
             if step == self._last_step:
                 return  # already logged, e.g. at the end of the previous fit
-            summary = self._probe.summary()  # a probe the model cannot take fails before any file exists
+            summary = self._probe.summary(step if self._counting else None)  # a probe the model cannot take fails before any file exists
             if self._writer is None:
                 self._writer = _event_writer.EventWriter(self.log_dir)
             self._writer.add_summary(summary, step)

@@ -292,6 +292,9 @@ def test_a_gan_whose_model_optimizer_never_steps_logs_at_the_count_of_trained_ba
     assert int(model.optimizer.iterations) == 0
     assert int(model.d_optimizer.iterations) == 6
     assert base.tag_steps(str(tmp_path)) == base.expected(["d_hidden", "d_out", "g_out"], steps)
+    # Once the step is counted, model.optimizer's learning rate is not the one at work: NaN.
+    rates = {s: v[base.SIGNAL["learningRate"]] for s, v in base.series(str(tmp_path), "d_out/signals").items()}
+    assert all(np.isnan(rates[s]) for s in steps[1:])
 
 
 # -- 4. any input the model accepts -----------------------------------------------------
