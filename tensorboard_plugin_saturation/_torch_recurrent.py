@@ -82,8 +82,10 @@ def recompute(module, inputs, hx=None):
       hx: The initial state passed to the module (LSTM: (h0, c0)), or None.
 
     Returns:
-      (gates, output): gates is {Cell: {gate: tensor [T, B, H]}}, in time
-      order for both directions; output is the
+      (gates, output, layer_inputs): gates is {Cell: {gate: tensor [T, B, H]}},
+      in time order for both directions; layer_inputs is {layer: its input
+      [T, B, F]} (layer 0: `inputs`; then the previous layer's hidden states);
+      output is the
       last layer's hidden states in the module's output layout, for checking.
 
     Raises:
@@ -102,8 +104,10 @@ def recompute(module, inputs, hx=None):
     out_size = module.proj_size if lstm and module.proj_size > 0 else module.hidden_size
     h0, c0 = _initial_state(module, hx, lstm, unbatched, batch, out_size, x)
     gates = {}
+    layer_inputs = {}
     layer_input = x
     for layer in range(module.num_layers):
+        layer_inputs[layer] = layer_input
         outputs = []
         for d in range(directions):
             cell = Cell(layer, d, "l%d%s" % (layer, "_reverse" if d else ""))
@@ -116,7 +120,7 @@ def recompute(module, inputs, hx=None):
             outputs.append(torch.stack(hs))
         layer_input = torch.cat(outputs, dim=-1)
     output = layer_input.squeeze(1) if unbatched else (layer_input.transpose(0, 1) if module.batch_first else layer_input)
-    return gates, output
+    return gates, output, layer_inputs
 
 
 def _initial_state(module, hx, lstm, unbatched, batch, out_size, x):

@@ -17,7 +17,9 @@ once (`capture`), in the order they run, which is the order the tab shows:
 
 A target's kernel, for the signals, is the weight (dim >= 2) of the module
 that produced the activation's input, looking through normalization, dropout
-and identity modules; the signals' input is that module's input.
+and identity modules; the signals' input is that module's input. Units are
+the last axis, except after convolutions (and for unattributed rank 4-5
+data), where PyTorch's channels, axis 1, are the units (`units_last`).
 """
 
 import collections
@@ -210,19 +212,19 @@ class Capture:
             self._record(key, name, owner, inputs, result)
 
     def kernel_of(self, tensor):
-        """(the input of the module whose weight produced `tensor`, that weight), or (None, None)."""
+        """(input, weight, module) of the module whose weight produced `tensor`, or (None, None, None)."""
         current = tensor
         for _ in range(4):
             module = self._producer.get(id(current)) if current is not None else None
             if module is None:
-                return None, None
+                return None, None, None
             weight = getattr(module, "weight", None)
             if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
-                return self._module_input.get(id(module)), weight
+                return self._module_input.get(id(module)), weight, module
             if not isinstance(module, _PASS_THROUGH):
-                return None, None
+                return None, None, None
             current = self._module_input.get(id(module))
-        return None, None
+        return None, None, None
 
     def is_model_output(self, tensor):
         return any(tensor is out for out in self.model_outputs)
@@ -239,6 +241,20 @@ class _FunctionSpy(TorchFunctionMode):
         if func in FUNCTIONS:
             self._capture.on_function(func, args, kwargs, result)
         return result
+
+
+def units_last(tensor, producer):
+    """`tensor` with its units axis last: PyTorch puts channels on axis 1.
+
+    Channels-first when the producing layer is a convolution, or, with no
+    known producer, for rank 4 and 5 data (images, volumes); otherwise the
+    last axis is units (`nn.Linear` on [..., features], recurrent outputs).
+    """
+    if tensor.dim() < 3:
+        return tensor
+    if isinstance(producer, nn.modules.conv._ConvNd) or (producer is None and tensor.dim() in (4, 5)):  # pylint: disable=protected-access
+        return tensor.movedim(1, -1)
+    return tensor
 
 
 def _call(model, probe):

@@ -73,8 +73,10 @@ class SaturationLogger:
         wrapper is unwrapped).
       log_dir: The run's directory: a path or a URL (`s3://bucket/run`).
       probe_data: The fixed probe batch: a tensor or array (called as
-        `model(probe)`), a tuple/list (`model(*probe)`) or a dict
-        (`model(**probe)`). Moved to the model's device once.
+        `model(probe)`), a tuple/list (`model(*probe)`; nested, e.g.
+        `(tokens, (h0, c0))`) or a dict (`model(**probe)`). Moved to the
+        model's device once. Units are the last axis of each activation,
+        except after convolutions: PyTorch's channels (axis 1).
       optimizer: A `torch.optim.Optimizer` to log before its updates, or None.
       update_freq: Log before every `update_freq`-th update (an int >= 1).
       layers: None for every target found, else a list of tags or modules
@@ -224,17 +226,21 @@ class SaturationLogger:
             module, inputs, hx = capture.recurrent[target.key]
             if target.key not in gates:
                 with torch.no_grad():
-                    gates[target.key] = _torch_recurrent.recompute(module, inputs, hx)[0]
+                    gates[target.key] = _torch_recurrent.recompute(module, inputs, hx)
+            per_cell, _, layer_inputs = gates[target.key]
             kernel = _torch_recurrent.gate_weight(module, target.cell, target.block)
-            return _torch_targets.Captured(gates[target.key][target.cell][target.gate], inputs, kernel, False)
+            return _torch_targets.Captured(
+                per_cell[target.cell][target.gate], layer_inputs[target.cell.layer], kernel, False
+            )
         if target.key not in capture.activations:
             raise ValueError(
                 "SaturationLogger: %r did not run in this forward pass of the probe batch" % target.tag
             )
         _, _, inputs, output = capture.activations[target.key]
-        kernel_input, kernel = capture.kernel_of(inputs)
+        kernel_input, kernel, producer = capture.kernel_of(inputs)
         return _torch_targets.Captured(
-            output, inputs if kernel is None else kernel_input, kernel, capture.is_model_output(output)
+            _torch_targets.units_last(output, producer), inputs if kernel is None else kernel_input, kernel,
+            capture.is_model_output(output),
         )
 
     def _signals(self, target, captured):
@@ -381,14 +387,15 @@ def _device_of(model):
 
 
 def _check_probe(probe):
+    """The probe batch as tensors, same structure (nested tuples/lists/dicts allowed, e.g. (x, (h0, c0)))."""
     if isinstance(probe, dict):
         if not probe:
             raise ValueError("SaturationLogger: probe_data must not be an empty dict")
-        return {k: _as_tensor(v) for k, v in probe.items()}
+        return {k: _check_probe(v) for k, v in probe.items()}
     if isinstance(probe, (tuple, list)):
         if not probe:
             raise ValueError("SaturationLogger: probe_data must not be empty")
-        return type(probe)(_as_tensor(v) for v in probe)
+        return type(probe)(_check_probe(v) for v in probe)
     return _as_tensor(probe)
 
 
@@ -416,9 +423,9 @@ def _as_tensor(value):
 
 def _to_device(probe, device):
     if isinstance(probe, dict):
-        return {k: v.to(device) for k, v in probe.items()}
+        return {k: _to_device(v, device) for k, v in probe.items()}
     if isinstance(probe, (tuple, list)):
-        return type(probe)(v.to(device) for v in probe)
+        return type(probe)(_to_device(v, device) for v in probe)
     return probe.to(device)
 
 

@@ -11,10 +11,10 @@ import sys
 
 
 class BlockTensorFlow:
-    """A meta path finder that raises ImportError for `tensorflow.*`."""
+    """A meta path finder that raises ImportError for `tensorflow.*` and `tensorflow_*` (tensorflow_io, ...)."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
+        if name.split(".")[0].startswith("tensorflow") and name != "tensorflow":
             raise ImportError("No module named %r (TensorFlow is blocked in this process)" % name)
         return None
 

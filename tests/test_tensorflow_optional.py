@@ -54,9 +54,13 @@ def test_blocker_blocks_tensorflow_like_a_missing_package():
             import tensorflow
         except ModuleNotFoundError as e:
             print("missing", e.name)
-        print(importlib.util.find_spec("tensorflow").origin)
+        try:
+            import tensorflow_io
+        except ImportError:
+            print("missing tensorflow_io")
+        print(importlib.util.find_spec("tensorflow"))
     """))
-    assert result.stdout.split() == ["missing", "tensorflow", "None"]
+    assert result.stdout.split() == ["missing", "tensorflow", "missing", "tensorflow_io", "None"]
 
 
 def test_viewer_summary_pb_writer_and_report_modules_import_no_tensorflow(tmp_path):

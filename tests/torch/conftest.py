@@ -11,7 +11,7 @@ import sys
 
 from tests import without_tensorflow
 
-if any(name.split(".")[0].startswith("tensorflow") for name in sys.modules):
+if any(m is not None and name.split(".")[0].startswith("tensorflow") for name, m in sys.modules.items()):
     raise RuntimeError(
         "TensorFlow is already imported: run the torch tests in their own pytest process "
         "(SATURATION_TORCH_TESTS=1 python -m pytest tests/torch)"

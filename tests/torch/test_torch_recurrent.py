@@ -85,9 +85,12 @@ def test_gates_equal_numpy_equations_and_output_equals_module(make, with_state):
     lstm = isinstance(module, nn.LSTM)
     hx = ((h0, c0) if lstm else h0) if with_state else None
     with torch.no_grad():
-        gates, output = _torch_recurrent.recompute(module, x, hx)
+        gates, output, layer_inputs = _torch_recurrent.recompute(module, x, hx)
         expected_output, _ = module(x, hx)
     torch.testing.assert_close(output, expected_output, rtol=1e-5, atol=1e-5)
+    assert layer_inputs[0] is x and sorted(layer_inputs) == list(range(module.num_layers))
+    if module.num_layers > 1:  # layer 1 reads layer 0's hidden states (both directions)
+        assert layer_inputs[1].shape == (7, 3, (module.proj_size or module.hidden_size) * (2 if module.bidirectional else 1))
     zeros_h, zeros_c = np.zeros((layers, 3, out_size)), np.zeros((layers, 3, module.hidden_size))
     numpy_gates, _ = _numpy_gates(
         module, x.double().numpy(),
@@ -108,8 +111,8 @@ def test_batch_first_and_unbatched_inputs_give_the_same_gates():
     module = nn.GRU(5, 4, batch_first=True)
     x = torch.randn(2, 6, 5)
     with torch.no_grad():
-        batched, out = _torch_recurrent.recompute(module, x)
-        single, out_single = _torch_recurrent.recompute(module, x[0])
+        batched, out, _ = _torch_recurrent.recompute(module, x)
+        single, out_single, _ = _torch_recurrent.recompute(module, x[0])
         torch.testing.assert_close(out, module(x)[0], rtol=1e-5, atol=1e-5)
     cell = _torch_recurrent.cells(module)[0]
     torch.testing.assert_close(single[cell]["update"][:, 0], batched[cell]["update"][:, 0])
