@@ -584,11 +584,11 @@ def _generic(data, act, eps):
 
     wide = _widen(finite_x)
     # Clipped by selects on the masks: no arithmetic, so subnormals keep their sign.
+    low_bound, high_bound = act.bounds(np_dtype)
     clipped = tf.where(
-        below, tf.constant(float(np_dtype(act.low)), tf.float64),
-        tf.where(above, tf.constant(float(np_dtype(act.high)), tf.float64), wide),
+        below, tf.constant(low_bound, tf.float64), tf.where(above, tf.constant(high_bound, tf.float64), wide)
     )
-    derivative = tf.cast(act.derivative(clipped, _TF_OPS), tf.float64)
+    derivative = tf.cast(act.derivative(clipped, *act.bounds(np_dtype), _TF_OPS), tf.float64)
     derivative = tf.reduce_sum(tf.where(finite, derivative, 0.0)) / n
     if act.phi is None:
         phi = tf.constant(float("nan"), tf.float64)

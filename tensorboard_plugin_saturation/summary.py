@@ -55,9 +55,15 @@ def saturation(
       step: Explicit int64-castable step. Defaults to
         `tf.summary.experimental.get_step()`.
       description: Optional long-form Markdown description.
-      activation: One of `"sigmoid"`, `"tanh"`, `"relu"`.
+      activation: The activation that produced `data`, a name of
+        `activations.ACTIVATIONS` (`"sigmoid"`, `"tanh"`, `"relu"`,
+        `"hard_sigmoid"`, `"relu6"`, `"softsign"`, `"elu"`, `"selu"`,
+        `"hard_tanh"`) or a parametrised one: `"relu(max_value=V)"`
+        (`keras.layers.ReLU(max_value=V)`), `"elu(alpha=V)"`,
+        `"hard_sigmoid(slope=V)"` (Keras 2's hard sigmoid has slope 0.2).
       eps: Distance from an asymptote under which a value counts as saturated
-        (sigmoid/tanh), in (0, 0.5).
+        (activations that only approach their ends: sigmoid, tanh, softsign,
+        elu, selu), in (0, 0.5).
       layer_index: Optional position of the layer in the network, used to order
         layers in the dashboard (default: natural order of the tags).
 

@@ -16,7 +16,7 @@ CASES = [
     (np.array([["a", "b"]]), {}, TypeError, r"real numbers \(a float or integer array\); got dtype"),
     (np.array([[True, False]]), {}, TypeError, r"real numbers \(a float or integer array\); got dtype bool"),
     (np.array([[1 + 2j]]), {}, TypeError, r"real numbers \(a float or integer array\); got dtype complex"),
-    (np.ones((2, 2)), {"activation": "gelu"}, ValueError, r"activation must be one of 'sigmoid', 'tanh', 'relu'; got 'gelu'"),
+    (np.ones((2, 2)), {"activation": "gelu"}, ValueError, r"activation must be one of 'sigmoid', 'tanh', 'relu', 'hard_sigmoid', 'relu6', 'softsign', 'elu', 'selu', 'hard_tanh', 'relu\(max_value=V\)', 'elu\(alpha=V\)', 'hard_sigmoid\(slope=V\)'; got 'gelu'"),
     (np.ones((2, 2)), {"activation": 3}, TypeError, r"activation must be a string, one of .*; got 3 of type int"),
     (np.ones((2, 2)), {"eps": 0.0}, ValueError, r"eps must be in \(0, 0.5\); got 0.0"),
     (np.ones((2, 2)), {"eps": None}, TypeError, r"eps must be a float in \(0, 0.5\); got None of type NoneType"),

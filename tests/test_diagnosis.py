@@ -436,7 +436,9 @@ def test_layer_series_fills_missing_signals_with_nan():
 
 
 @pytest.mark.parametrize("args, error, message", [
-    (("a", "gelu", 3, [0], stats([0.0])), ValueError, "activation must be one of 'sigmoid', 'tanh', 'relu'; got 'gelu'"),
+    (("a", "gelu", 3, [0], stats([0.0])), ValueError,
+     r"activation must be one of 'sigmoid', 'tanh', 'relu', 'hard_sigmoid', 'relu6', 'softsign', 'elu', 'selu', "
+     r"'hard_tanh', 'relu\(max_value=V\)', 'elu\(alpha=V\)', 'hard_sigmoid\(slope=V\)'; got 'gelu'"),
     (("a", "relu", 0, [0], stats([0.0])), ValueError, "units must be a positive int; got 0"),
     (("a", "relu", 3, [[0]], stats([0.0])), ValueError, r"steps must be 1-D; got shape \(1, 1\)"),
     (("a", "relu", 3, [5, 5], stats([0.0, 0.0])), ValueError, r"steps must be strictly increasing; got \[5, 5\]"),

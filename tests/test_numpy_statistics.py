@@ -47,6 +47,117 @@ def test_relu_counts_exact_zeros_as_off_and_dead_units():
     assert s["histogram"].sum() == 6
 
 
+def _flat_histogram(s):
+    """{bin: count} of the non-empty bins."""
+    return {int(i): int(s["histogram"][i]) for i in np.flatnonzero(s["histogram"])}
+
+
+def test_hard_sigmoid_saturates_exactly_at_0_and_1():
+    s = stats(np.array([[0.0, 0.25, 1.0], [0.0, 0.5, 1.0]], np.float32), "hard_sigmoid")
+    assert s["saturatedLow"] == 2 / 6 and s["saturatedHigh"] == 2 / 6
+    assert s["units"].tolist() == [255, 0, 255] and s["stuckUnits"] == 2
+    assert s["meanDerivative"] == pytest.approx(2 / 6 / 6, rel=1e-15)  # 1/6 on the two unsaturated values
+    assert s["phi"] == 0.75  # mean |2y - 1| = (1 + .5 + 1 + 1 + 0 + 1) / 6
+    # Bins: [0, 2**-126) holds the zeros, [k/32, (k+1)/32) is bin k + 1, [1, 33/32) the ones.
+    assert len(s["histogram"]) == 34 and _flat_histogram(s) == {0: 2, 9: 1, 17: 1, 33: 2}
+    assert s["outOfRange"] == 0
+
+
+def test_hard_sigmoid_of_keras_2_has_slope_0_2():
+    s = stats(np.array([[0.0, 0.25, 1.0, 0.5]], np.float32), "hard_sigmoid(slope=0.2)")
+    assert s["meanDerivative"] == pytest.approx(0.1, rel=1e-15) and s["saturatedLow"] == 0.25
+
+
+def test_relu6_saturates_at_zero_and_six():
+    s = stats(np.array([[0.0, 3.0, 6.0], [0.0, 1.0, 6.0]], np.float32), "relu6")
+    assert s["saturatedLow"] == 2 / 6 and s["saturatedHigh"] == 2 / 6
+    assert s["units"].tolist() == [255, 0, 255] and s["stuckUnits"] == 2
+    assert s["meanDerivative"] == pytest.approx(1 / 3, rel=1e-15) and np.isnan(s["phi"])
+    # Bins: zeros, [2**-126, 2**-12), octaves [2**k, 2**(k+1)) for k = -12..1 (bins 2..15), [4, 6), [6, 12).
+    assert len(s["histogram"]) == 18 and _flat_histogram(s) == {0: 2, 14: 1, 15: 1, 17: 2}
+
+
+def test_relu_with_a_max_value_saturates_at_that_value_and_counts_values_above_it():
+    s = stats(np.array([[0.0, 0.25, 0.5, 0.75]], np.float32), "relu(max_value=0.5)")
+    assert s["saturatedLow"] == 0.25 and s["saturatedHigh"] == 0.5 and s["outOfRange"] == 0.25
+    assert s["meanDerivative"] == 0.25
+    # Octaves 2**-12 .. 2**-3 end at 0.25 = 2**-2 (bin 12); [0.5, 1.0) is bin 13.
+    assert len(s["histogram"]) == 14 and _flat_histogram(s) == {0: 1, 12: 1, 13: 2}
+
+
+def test_relu_max_value_is_compared_in_the_compute_dtype():
+    # 0.7 is not a float32: a float32 layer clips at float32(0.7) < 0.7, a float64 one at 0.7.
+    top32 = np.float32(0.7)
+    s32 = stats(np.array([[top32, np.nextafter(top32, np.float32(0))]], np.float32), "relu(max_value=0.7)")
+    s64 = stats(np.array([[0.7, float(top32)]], np.float64), "relu(max_value=0.7)")
+    for s in (s32, s64):
+        assert s["saturatedHigh"] == 0.5 and s["meanDerivative"] == 0.5 and s["outOfRange"] == 0
+
+
+def test_hard_tanh_saturates_exactly_at_minus_1_and_1():
+    s = stats(np.array([[-1.0, 0.0, 1.0], [-1.0, 0.5, 1.0]], np.float32), "hard_tanh")
+    assert s["saturatedLow"] == 2 / 6 and s["saturatedHigh"] == 2 / 6 and s["stuckUnits"] == 2
+    assert s["meanDerivative"] == pytest.approx(1 / 3, rel=1e-15)
+    assert s["phi"] == 0.75  # mean |y|
+    # Bins: [-1, -1 + 2**-24) holds exactly -1, [-1 + k/16, ...) is bin k + 1, [1, 17/16) the ones.
+    assert len(s["histogram"]) == 34 and _flat_histogram(s) == {0: 2, 17: 1, 25: 1, 33: 2}
+
+
+def test_hard_tanh_counts_values_beyond_its_range_as_saturated_and_out_of_range():
+    s = stats(np.array([[-2.0, np.nextafter(np.float32(-1), np.float32(0)), 2.0]], np.float32), "hard_tanh")
+    assert s["saturatedLow"] == 1 / 3 and s["saturatedHigh"] == 1 / 3 and s["outOfRange"] == 2 / 3
+    assert _flat_histogram(s) == {0: 1, 1: 1, 33: 1}  # the float32 after -1 is in bin 1
+
+
+def test_softsign_saturates_within_eps_like_tanh():
+    y = np.array([[-0.995, -0.5, 0.0, 0.5, 0.995]], np.float32)
+    s = stats(y, "softsign")
+    assert s["saturatedLow"] == 0.2 and s["saturatedHigh"] == 0.2
+    # (1 - |y|)^2: 2 x 0.005^2 + 2 x 0.25 + 1, over 5 (0.995 as float32 is 0.99500000477).
+    assert s["meanDerivative"] == pytest.approx((2 * 0.0049999952316284**2 + 1.5) / 5, rel=1e-9)
+    assert s["phi"] == pytest.approx(0.598, rel=1e-8)  # mean |y|
+    assert _flat_histogram(s) == {0: 1, 8: 1, 16: 1, 24: 1, 31: 1}
+
+
+def test_elu_saturates_near_minus_1_only():
+    s = stats(np.array([[-1.0, -0.995, -0.5, 0.0, 2.0]], np.float32), "elu")
+    assert s["saturatedLow"] == 0.4 and s["saturatedHigh"] == 0
+    assert s["units"].tolist() == [255, 255, 0, 0, 0] and s["stuckUnits"] == 2
+    # f' = y + 1 for y <= 0, 1 above: 0, 0.005, 0.5, 1, 1 (-0.995 as float32 is -0.99500000477).
+    assert s["meanDerivative"] == pytest.approx((0.0049999952316284 + 2.5) / 5, rel=1e-9)
+    assert np.isnan(s["phi"])
+    # Bins: 16 over [-1, 0) (width 1/16), [0, 2**-12) (bin 16), then octaves: [2, 4) is bin 30.
+    assert len(s["histogram"]) == 41 and _flat_histogram(s) == {0: 2, 8: 1, 16: 1, 30: 1}
+
+
+def test_elu_with_alpha_saturates_near_minus_alpha():
+    s = stats(np.array([[-0.3, -0.295, -0.2, 1.0]], np.float32), "elu(alpha=0.3)")
+    assert s["saturatedLow"] == 0.5 and s["outOfRange"] == 0
+    low = float(np.float32(-0.3))  # f' = y - low, low rounded to float32 as the data
+    expected = (0 + (float(np.float32(-0.295)) - low) + (float(np.float32(-0.2)) - low) + 1) / 4
+    assert s["meanDerivative"] == pytest.approx(expected, rel=1e-12)
+    # Bins over [-0.5, 0) of width 1/32: -0.3 and -0.295 in [-0.3125, -0.28125) (bin 6), -0.2 in bin 9.
+    assert _flat_histogram(s) == {6: 2, 9: 1, 29: 1}
+
+
+def test_selu_saturates_near_minus_scale_alpha():
+    low = np.float32(-1.0507009873554805 * 1.6732632423543772)  # -1.7580993 in float32
+    s = stats(np.array([[low, -1.75, 0.0, 1.0507]], np.float32), "selu")
+    assert s["saturatedLow"] == 0.5 and s["outOfRange"] == 0  # y < -1.7481: low and -1.75
+    # f' = y + 1.7580993 below 0, 1.0507009873554805 above: 0, 0.0080993, 1.7580993, 1.0507.
+    assert s["meanDerivative"] == pytest.approx(
+        (0 + (-1.75 + 1.7580993175506592) + 1.7580993175506592 + 1.0507009873554805) / 4, rel=1e-12
+    )
+    # Bins over [-2, 0) of width 1/8: low in [-1.875, -1.75) (bin 1), -1.75 in bin 2; [1, 2) is bin 29.
+    assert _flat_histogram(s) == {1: 1, 2: 1, 16: 1, 29: 1}
+
+
+def test_selu_below_its_range_is_out_of_range():
+    s = stats(np.array([[-1.8, 0.5]], np.float32), "selu")
+    assert s["outOfRange"] == 0.5 and s["saturatedLow"] == 0.5
+    assert s["meanDerivative"] == pytest.approx(1.0507009873554805 / 2, rel=1e-12)  # clipped: f' 0 there
+
+
 def test_no_samples_gives_count_zero_and_nan_shares():
     s = stats(np.zeros((0, 4), np.float32))
     assert s["count"] == 0 and s["nonfinite"] == 0 and s["stuckUnits"] == 0
@@ -166,7 +277,7 @@ def test_bad_data_names_what_was_expected(data, error, message):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"activation": "gelu"}, ValueError, r"one of 'sigmoid', 'tanh', 'relu'; got 'gelu'"),
+        ({"activation": "gelu"}, ValueError, r"one of 'sigmoid', 'tanh', 'relu', 'hard_sigmoid', 'relu6', 'softsign', 'elu', 'selu', 'hard_tanh', 'relu\(max_value=V\)', 'elu\(alpha=V\)', 'hard_sigmoid\(slope=V\)'; got 'gelu'"),
         ({"activation": None}, TypeError, r"activation must be a string.*got None"),
         ({"eps": 0.5}, ValueError, r"eps must be in \(0, 0.5\); got 0.5"),
         ({"eps": "0.1"}, TypeError, r"eps must be a float.*got '0.1' of type str"),

@@ -10,10 +10,10 @@ from hypothesis.extra import numpy as hnp
 
 from tensorboard.data import provider
 
-from tensorboard_plugin_saturation import metadata, numpy_statistics
+from tensorboard_plugin_saturation import activations, metadata, numpy_statistics
 from tensorboard_plugin_saturation import reader as reader_lib
 
-ACTIVATION = st.sampled_from(["sigmoid", "tanh", "relu"])
+ACTIVATION = st.sampled_from(list(activations.ACTIVATIONS) + ["relu(max_value=0.7)", "elu(alpha=0.3)"])
 VALUES = st.floats(-5, 5, width=32) | st.sampled_from([0.0, 1.0, -1.0, 0.005, 0.995, np.nan, np.inf, -np.inf])
 DATA = hnp.arrays(np.float32, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12), elements=VALUES)
 FINITE_DATA = hnp.arrays(

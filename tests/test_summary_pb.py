@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from tensorboard_plugin_saturation import metadata, numpy_statistics, summary
+from tensorboard_plugin_saturation import activations, metadata, numpy_statistics, summary
 
 
 def test_pb_holds_layer_and_units_values():
@@ -25,6 +25,19 @@ def test_pb_holds_layer_and_units_values():
     assert metadata.parse_plugin_metadata(units.metadata.plugin_data.content) == {
         "kind": "units", "layer": "dense_1", "units": 3, "scale": 255, "version": 1,
     }
+
+
+@pytest.mark.parametrize("activation, logged", [
+    ("hard_sigmoid", "hard_sigmoid"), ("relu(max_value=6)", "relu6"), ("relu(max_value=0.50)", "relu(max_value=0.5)"),
+    ("softsign", "softsign"), ("elu", "elu"), ("selu", "selu"), ("hard_tanh", "hard_tanh"),
+])
+def test_pb_accepts_every_activation_and_logs_its_canonical_name(activation, logged):
+    data = np.array([[0.0, 0.25], [0.5, 0.75]], np.float32)
+    layer = summary.saturation_pb("d", data, activation=activation).value[0]
+    content = metadata.parse_plugin_metadata(layer.metadata.plugin_data.content)
+    assert content["activation"] == logged
+    assert content["edges"] == list(activations.get(logged).edges)
+    np.testing.assert_array_equal(tensor_util.make_ndarray(layer.tensor), numpy_statistics.compute(data, logged).layer)
 
 
 def test_pb_of_a_4096_unit_layer_is_under_8_kb():
@@ -48,7 +61,7 @@ def test_importing_and_calling_saturation_pb_does_not_import_tensorflow():
     [
         ({"layer_index": -1}, ValueError, r"layer_index must be >= 0; got -1"),
         ({"layer_index": "1"}, TypeError, r"layer_index must be an int or None; got '1' of type str"),
-        ({"activation": "softmax"}, ValueError, r"activation must be one of 'sigmoid', 'tanh', 'relu'; got 'softmax'"),
+        ({"activation": "softmax"}, ValueError, r"activation must be one of 'sigmoid', 'tanh', 'relu', 'hard_sigmoid', 'relu6', 'softsign', 'elu', 'selu', 'hard_tanh', 'relu\(max_value=V\)', 'elu\(alpha=V\)', 'hard_sigmoid\(slope=V\)'; got 'softmax'"),
     ],
 )
 def test_bad_options_are_rejected(kwargs, error, message):

@@ -20,27 +20,46 @@ from tensorboard_plugin_saturation import _tf_statistics, activations, metadata,
 
 EXACT_FIELDS = ("count", "nonfinite", "saturatedLow", "saturatedHigh", "stuckUnits", "outOfRange")
 CLOSE_FIELDS = ("meanDerivative", "phi", "mean", "std")
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")  # the fused pass's; every other one takes the generic path
+OTHER_ACTIVATIONS = (
+    "hard_sigmoid", "relu6", "softsign", "elu", "selu", "hard_tanh",
+    "relu(max_value=0.7)", "elu(alpha=0.3)", "hard_sigmoid(slope=0.2)",
+)
 F32 = np.float32
+SELU_SCALE, SELU_ALPHA = activations.SELU_SCALE, activations.SELU_ALPHA
 
 
 def _in_range(rng, shape, act):
     """Realistic outputs of `act` (some of them saturated)."""
     pre = rng.standard_normal(shape) * 3.0
-    if act == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-pre))
-    if act == "tanh":
-        return np.tanh(pre)
-    return np.where(pre > 0.5, pre, 0.0)
+    elu = lambda alpha: np.where(pre > 0, pre, alpha * (np.exp(np.minimum(pre, 0)) - 1))
+    return {
+        "sigmoid": lambda: 1.0 / (1.0 + np.exp(-pre)),
+        "tanh": lambda: np.tanh(pre),
+        "relu": lambda: np.where(pre > 0.5, pre, 0.0),
+        "hard_sigmoid": lambda: np.clip(pre / 6 + 0.5, 0, 1),
+        "relu6": lambda: np.clip(pre * 2, 0, 6),
+        "softsign": lambda: pre / (1 + np.abs(pre)),
+        "elu": lambda: elu(1.0),
+        "selu": lambda: SELU_SCALE * elu(SELU_ALPHA),
+        "hard_tanh": lambda: np.clip(pre, -1, 1),
+        "relu(max_value=0.7)": lambda: np.clip(pre, 0, F32(0.7)),
+        "elu(alpha=0.3)": lambda: elu(0.3),
+        "hard_sigmoid(slope=0.2)": lambda: np.clip(pre * 0.2 + 0.5, 0, 1),
+    }[act]()
 
 
 def _middle(act):
-    return {"sigmoid": 0.3, "tanh": -0.3, "relu": 0.7}[act]
+    """A value inside the range, saturated by no rule."""
+    fused = {"sigmoid": 0.3, "tanh": -0.3, "relu": 0.7, "relu6": 0.7}
+    return fused.get(act, -0.1 if activations.get(act).low < 0 else 0.3)
 
 
 def _asymptotes(act):
+    """The saturating ends (an end that does not saturate: the low one again)."""
     a = activations.get(act)
-    return (a.low, a.high) if act != "relu" else (0.0, 0.0)
+    low = a.low if a.saturates_low else a.high
+    return (low, a.high if a.saturates_high else low)
 
 
 def _edges(act):
@@ -52,9 +71,9 @@ def _edges(act):
 def _thresholds(act, eps=0.01):
     """The eps thresholds and the range bounds, as rounded by the reference, with neighbours."""
     a = activations.get(act)
-    points = [F32(a.low + eps), F32(a.high - eps), F32(a.low)] if act != "relu" else [F32(0.0)]
-    if act != "relu":
-        points.append(F32(a.high))
+    points = [F32(a.low + eps), F32(a.low)]
+    if np.isfinite(a.high):
+        points += [F32(a.high - eps), F32(a.high)]
     points = np.asarray(points, F32)
     return np.stack([np.nextafter(points, F32(-np.inf)), points, np.nextafter(points, F32(np.inf))], 1)
 
@@ -65,9 +84,9 @@ def _case(name, act):
     if name == "constant":
         return np.full((20, 3), _middle(act), F32)
     if name == "all_saturated":
-        return np.array([[low, high], [low, high]], F32) if act != "relu" else np.zeros((2, 2), F32)
+        return np.array([[low, high], [low, high]], F32)
     if name == "half_saturated":
-        return np.array([[low, _middle(act)], [_middle(act), high if act != "relu" else 0.0]], F32)
+        return np.array([[low, _middle(act)], [_middle(act), high]], F32)
     if name == "nan_and_inf":
         return np.array([[np.nan, _middle(act), np.inf], [-np.inf, high, _middle(act)]], F32)
     if name == "only_nonfinite":
@@ -161,6 +180,23 @@ def test_tf_op_matches_the_numpy_reference(case, act, path):
     assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
 
 
+@pytest.mark.parametrize("path", ("auto-function", "generic-eager"))
+@pytest.mark.parametrize("act", OTHER_ACTIVATIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_tf_op_matches_the_numpy_reference_for_the_other_activations(case, act, path):
+    """Activations without a fused pass: the public path in `tf.function` and the generic one."""
+    data = _case(case, act)
+    layer, units = _tf_stats(data, act, path)
+    assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
+
+
+@pytest.mark.parametrize("act", OTHER_ACTIVATIONS)
+def test_asking_for_the_fused_pass_of_another_activation_runs_the_generic_one(act):
+    data = _case("nan_in_the_loop", act)
+    layer, units = _tf_stats(data, act, "fused-eager")
+    assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
+
+
 def test_hand_computed_sigmoid_row():
     y = np.array([[0.005, 0.5, 0.995]], F32)
     layer, units = _tf_stats(y, "sigmoid", "auto-function")
@@ -201,14 +237,16 @@ def test_hand_computed_relu_rows():
     assert histogram[0] == 3 and histogram[14] == 1 and histogram[15] == 2 and histogram.sum() == 6
 
 
-@pytest.mark.parametrize("mode", ["eager", "function"])
-def test_saturation_writes_the_tensors_of_saturation_pb(tmp_path, mode):
-    data = _in_range(np.random.default_rng(7), (70, 6), "tanh").astype(F32)
+@pytest.mark.parametrize("mode, act", [
+    ("eager", "tanh"), ("function", "tanh"), ("eager", "selu"), ("function", "relu(max_value=0.7)"),
+])
+def test_saturation_writes_the_tensors_of_saturation_pb(tmp_path, mode, act):
+    data = _in_range(np.random.default_rng(7), (70, 6), act).astype(F32)
     writer = tf.summary.create_file_writer(str(tmp_path))
 
     def log():
         with writer.as_default():
-            return summary.saturation("hidden", data, step=3, description="d", activation="tanh", layer_index=1)
+            return summary.saturation("hidden", data, step=3, description="d", activation=act, layer_index=1)
 
     assert bool((tf.function(log) if mode == "function" else log)())
     writer.close()
@@ -217,7 +255,7 @@ def test_saturation_writes_the_tensors_of_saturation_pb(tmp_path, mode):
         for event in event_file_loader.EventFileLoader(str(path)).Load():
             for value in event.summary.value:
                 written[value.tag] = (event.step, value)
-    expected = {v.tag: v for v in summary.saturation_pb("hidden", data, "d", activation="tanh", layer_index=1).value}
+    expected = {v.tag: v for v in summary.saturation_pb("hidden", data, "d", activation=act, layer_index=1).value}
     assert sorted(written) == sorted(expected) == ["hidden", "hidden/units"]
     for tag, (step, value) in written.items():
         assert step == 3

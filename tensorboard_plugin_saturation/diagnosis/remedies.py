@@ -45,7 +45,7 @@ def remedy(finding):
     cause, kind, layer = finding.cause, finding.kind, finding.worst
     if cause == "initialization":
         act = activations_lib.get(layer.activation)
-        return (INIT_RELU if act.dead_units else INIT_SATURATING), _layer_snippet(layer, act.initializer)
+        return (INIT_RELU if act.judged_by_stuck_units else INIT_SATURATING), _layer_snippet(layer, act.initializer)
     if cause == "learning_rate":
         lr = finding.learning_rate
         change = ", from %s to %s" % (num(lr), num(lr / 10)) if math.isfinite(lr) else ""

@@ -213,7 +213,7 @@ def _problem(layer, index):
         stats["nonfinite"], count, out=np.zeros_like(count), where=count > 0
     )
     candidates = [(_NONFINITE, nonfinite_share, stats["nonfinite"] > 0)]
-    if activations_lib.get(layer.activation).dead_units:
+    if activations_lib.get(layer.activation).judged_by_stuck_units:
         dead = stats["stuckUnits"] / layer.units
         candidates.append((_DEAD, dead, dead >= DEAD_UNITS_SHARE))
     else:
