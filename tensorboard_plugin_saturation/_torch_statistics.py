@@ -89,7 +89,9 @@ def compute_on_device(data, activation, eps):
         "saturatedLow": low.sum().to(torch.float64) / n,
         "saturatedHigh": high.sum().to(torch.float64) / n,
         "stuckUnits": ((unit_finite > 0) & (unit_saturated == unit_finite)).sum().to(torch.float64),
-        "meanDerivative": torch.where(finite, activation.derivative(clipped, TORCH_OPS), zero).sum() / n,
+        "meanDerivative": torch.where(
+            finite, activation.derivative(clipped, *activation.bounds(const), TORCH_OPS), zero
+        ).sum() / n,
         "phi": _phi(clipped, finite, n, activation, zero),
         "mean": mean,
         "std": torch.sqrt((centred * centred).sum() / n),

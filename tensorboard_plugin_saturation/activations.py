@@ -287,8 +287,8 @@ def _hard_sigmoid(slope, name):
         derivative=lambda y, low, high, ops: ops.where(ops.positive(y) & (y < high), slope, 0.0),
         phi=_centred_distance(0.0, 1.0),
         saturated_label="saturated", low_label="at 0", high_label="at 1", stuck_label="stuck",
-        description="%s: saturated when y == 0 or y == 1; f'(x) = %.4g for 0 < y < 1, else 0"
-        % (name, slope),
+        description="%s: saturated when y == 0 or y == 1; f'(x) = %s for 0 < y < 1, else 0"
+        % (name, "1/6" if slope == 1.0 / 6.0 else "%g" % slope),
         initializer="glorot_uniform",
     )
 

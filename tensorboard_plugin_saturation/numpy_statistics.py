@@ -4,6 +4,9 @@ This module defines the numbers. The TF op (`_tf_statistics.py`) computes the
 same ones with TF ops on the device; a parity test runs the edge-case table
 below through both.
 
+Every per-activation fact (saturation ends and rule, derivative from the
+output, phi, bins) comes from the activation's record in `activations.py`.
+
 `data` holds activations, the outputs of the nonlinearity. Its last axis is
 units (channels for conv layers); every other axis is samples. The values are
 compared in the compute dtype (float64 data in float64, everything else in

@@ -34,6 +34,38 @@ ACTIVATIONS_JSON = {
         "saturatedLabel": "dead", "lowLabel": "zero", "highLabel": None, "stuckLabel": "dead",
         "description": "relu: off (dead) when y == 0; f'(x) = 1[y > 0]",
     },
+    "hard_sigmoid": {
+        "low": 0.0, "high": 1.0, "maxDerivative": 0.16666666666666666, "saturates": "both", "rule": "exact",
+        "saturatedLabel": "saturated", "lowLabel": "at 0", "highLabel": "at 1", "stuckLabel": "stuck",
+        "description": "hard_sigmoid: saturated when y == 0 or y == 1; f'(x) = 1/6 for 0 < y < 1, else 0",
+    },
+    "relu6": {
+        "low": 0.0, "high": 6.0, "maxDerivative": 1.0, "saturates": "both", "rule": "exact",
+        "saturatedLabel": "saturated", "lowLabel": "zero", "highLabel": "at 6", "stuckLabel": "stuck",
+        "description": "relu6: saturated when y == 0 (off) or y == 6 (clipped); f'(x) = 1[0 < y < 6]",
+    },
+    "softsign": {
+        "low": -1.0, "high": 1.0, "maxDerivative": 1.0, "saturates": "both", "rule": "eps",
+        "saturatedLabel": "saturated", "lowLabel": "near -1", "highLabel": "near 1", "stuckLabel": "stuck",
+        "description": "softsign: saturated when |y| > 1 - eps; f'(x) = (1 - |y|)^2, at most 1",
+    },
+    "elu": {
+        "low": -1.0, "high": None, "maxDerivative": 1.0, "saturates": "low", "rule": "eps",
+        "saturatedLabel": "saturated", "lowLabel": "near -1", "highLabel": None, "stuckLabel": "stuck",
+        "description": "elu: saturated when y < -1 + eps; f'(x) = 1 for y > 0, y + 1 below",
+    },
+    "selu": {
+        "low": -1.7580993408473768, "high": None, "maxDerivative": 1.7580993408473766,
+        "saturates": "low", "rule": "eps",
+        "saturatedLabel": "saturated", "lowLabel": "near -1.758", "highLabel": None, "stuckLabel": "stuck",
+        "description": "selu: saturated when y < -1.758 + eps; "
+        "f'(x) = 1.0507 for y > 0, y + 1.758 below (at most 1.758, just below 0)",
+    },
+    "hard_tanh": {
+        "low": -1.0, "high": 1.0, "maxDerivative": 1.0, "saturates": "both", "rule": "exact",
+        "saturatedLabel": "saturated", "lowLabel": "at -1", "highLabel": "at 1", "stuckLabel": "stuck",
+        "description": "hard_tanh: saturated when y == -1 or y == 1; f'(x) = 1[-1 < y < 1]",
+    },
 }
 
 
