@@ -1,4 +1,4 @@
-"""The gates of `nn.LSTM` and `nn.GRU`, recomputed from the module's weights.
+"""The gates of `nn.LSTM`, `nn.GRU` and `nn.RNN`, recomputed from the module's weights.
 
 PyTorch runs the recurrence in one fused kernel and returns only the hidden
 states, so the gate activations are recomputed here from the module's input
@@ -19,6 +19,8 @@ GRU, weights [W_r | W_z | W_n]:
     z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)     gate "update"
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))  gate "candidate"
     h' = (1 - z) * n + z * h
+RNN (nonlinearity tanh or relu), weights [W]:
+    h' = tanh(W_ih x + b_ih + W_hh h + b_hh)       gate "state" (as Keras' SimpleRNN)
 """
 
 import collections
@@ -40,17 +42,24 @@ GRU_GATES = (
     ("candidate", "tanh", 2),
 )
 
+# nn.RNN: its one "gate" is the new hidden state, with the module's nonlinearity
+RNN_GATE = "state"
+
 Cell = collections.namedtuple("Cell", ["layer", "direction", "suffix"])
 Cell.__doc__ = """One (layer, direction) of a recurrent module; `suffix` names its weights ("l0", "l1_reverse")."""
 
 
 def is_recurrent(module):
-    return isinstance(module, (nn.LSTM, nn.GRU))
+    return isinstance(module, (nn.LSTM, nn.GRU, nn.RNN))
 
 
 def gates_of(module):
-    """The (gate, activation name, weight row block) triples of an LSTM or GRU."""
-    return LSTM_GATES if isinstance(module, nn.LSTM) else GRU_GATES
+    """The (gate, activation name, weight row block) triples of an LSTM, GRU or RNN."""
+    if isinstance(module, nn.LSTM):
+        return LSTM_GATES
+    if isinstance(module, nn.GRU):
+        return GRU_GATES
+    return ((RNN_GATE, module.nonlinearity, 0),)
 
 
 def cells(module):
@@ -76,7 +85,7 @@ def recompute(module, inputs, hx=None):
     """Recomputes the gates of `module` on `inputs`.
 
     Args:
-      module: An `nn.LSTM` or `nn.GRU`.
+      module: An `nn.LSTM`, `nn.GRU` or `nn.RNN`.
       inputs: Its input tensor ([T, B, F], [B, T, F] with batch_first, or
         unbatched [T, F]); a PackedSequence is not supported.
       hx: The initial state passed to the module (LSTM: (h0, c0)), or None.
@@ -114,7 +123,7 @@ def recompute(module, inputs, hx=None):
             index = layer * directions + d
             state = (h0[index], c0[index] if lstm else None)
             order = range(steps - 1, -1, -1) if d else range(steps)
-            run = _lstm_cell if lstm else _gru_cell
+            run = _lstm_cell if lstm else _gru_cell if isinstance(module, nn.GRU) else _rnn_cell
             per_step, hs = run(module, cell, layer_input, order, state)
             gates[cell] = {name: torch.stack(values) for name, values in per_step.items()}
             outputs.append(torch.stack(hs))
@@ -183,3 +192,15 @@ def _gru_cell(module, cell, x, order, state):
             per_step[name][t] = value
         hs[t] = h
     return per_step, hs
+
+
+def _rnn_cell(module, cell, x, order, state):
+    w_ih, w_hh, b_ih, b_hh = _weights(module, cell)
+    activation = torch.tanh if module.nonlinearity == "tanh" else torch.relu
+    projected_input = nn.functional.linear(x, w_ih, b_ih)  # [T, B, H]
+    h, _ = state
+    states = [None] * x.shape[0]
+    for t in order:
+        h = activation(projected_input[t] + nn.functional.linear(h, w_hh, b_hh))
+        states[t] = h
+    return {RNN_GATE: states}, states

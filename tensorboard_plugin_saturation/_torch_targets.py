@@ -11,7 +11,7 @@ once (`capture`), in the order they run, which is the order the tab shows:
   `TorchFunctionMode` while the probe runs (forward hooks cannot see them);
   tag = `"<module name>/<activation>"`, `_1`, `_2` ... for further calls of the
   same activation in one module, the bare activation name at the top level;
-- `nn.LSTM` / `nn.GRU` gates, recomputed from the weights (`_torch_recurrent`);
+- `nn.LSTM` / `nn.GRU` gates and `nn.RNN` states, recomputed from the weights (`_torch_recurrent`);
   tag = `"<module name>/<gate>"` (`"<module name>/l1_reverse/<gate>"` for
   other layers and directions), grouped by `"<module name>"` (or its layer).
 
@@ -311,8 +311,9 @@ def _gate_targets(path, module):
     for cell in cells:
         group = path if len(cells) == 1 else "%s/%s" % (path, cell.suffix)
         for gate, activation, block in _torch_recurrent.gates_of(module):
-            targets.append(
-                Target("%s/%s" % (group, gate), activations_lib.get(activation), "gate",
-                       module, id(module), gate, group, cell, block)
-            )
+            if supported(activation):
+                targets.append(
+                    Target("%s/%s" % (group, gate), activations_lib.get(activation), "gate",
+                           module, id(module), gate, group, cell, block)
+                )
     return targets

@@ -44,8 +44,9 @@ class SaturationLogger:
     What is logged: the output of every `nn.Sigmoid`, `nn.Tanh`, `nn.ReLU`,
     `nn.ReLU6`, `nn.Hardsigmoid`, `nn.Hardtanh` and `nn.ELU` module, of
     functional activations (`torch.sigmoid`, `x.tanh()`, `F.relu`, ...) called
-    inside any module's `forward`, and the gates of every `nn.LSTM`/`nn.GRU`
-    (tag `"<module>/<gate>"`, recomputed from the weights), each as it runs on
+    inside any module's `forward`, the gates of every `nn.LSTM`/`nn.GRU` and
+    the state of every `nn.RNN` (tag `"<module>/<gate>"`, recomputed from the
+    weights), each as it runs on
     the fixed batch `probe_data` (see `_torch_targets.py` for the tags).
     Activations that `activations.py` does not know are skipped. Per target
     and step, three series as the Keras callback writes: the statistics, the
@@ -80,7 +81,7 @@ class SaturationLogger:
       optimizer: A `torch.optim.Optimizer` to log before its updates, or None.
       update_freq: Log before every `update_freq`-th update (an int >= 1).
       layers: None for every target found, else a list of tags or modules
-        (an activation module's name, an LSTM/GRU module's name for all its
+        (an activation module's name, an LSTM/GRU/RNN module's name for all its
         gates, or a functional tag such as `"block/sigmoid"`).
       eps: Distance from an asymptote under which a value counts as saturated.
 

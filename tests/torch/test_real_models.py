@@ -115,9 +115,20 @@ def _single_layer(lstm):
     return single
 
 
-def test_word_language_model_rnn_tanh_has_nothing_to_log_yet(tmp_path):
-    """nn.RNN (RNN_TANH) is not among the supported modules: the logger says so instead of logging nothing."""
-    model = RNNModel("RNN_TANH", 40, 16, 16, 2)
+@pytest.mark.parametrize("rnn_type, activation", [("RNN_TANH", "tanh"), ("RNN_RELU", "relu")])
+def test_word_language_model_plain_rnn_logs_each_layers_state(tmp_path, rnn_type, activation):
+    """nn.RNN: its hidden state is the one recomputed series per layer (Keras' SimpleRNN "state")."""
+    torch.manual_seed(0)
+    model = RNNModel(rnn_type, 40, 16, 16, 2)
     inputs = torch.arange(24).reshape(12, 2) % 40
-    with pytest.raises(ValueError, match="has no sigmoid, tanh, relu"):
-        SaturationLogger(model, str(tmp_path / "run"), (inputs, model.init_hidden(2)))
+    hidden = model.init_hidden(2)
+    with SaturationLogger(model, str(tmp_path / "run"), (inputs, hidden)) as logger:
+        assert [t.tag for t in logger.targets] == ["rnn/l0/state", "rnn/l1/state"]
+        logger.log(0)
+        model.eval()
+        with torch.no_grad():
+            output, _ = model.rnn(model.encoder(inputs), hidden)
+    series, contents = read_run(str(tmp_path / "run"))
+    assert contents["rnn/l1/state"]["activation"] == activation and contents["rnn/l1/state"]["gate"] == "state"
+    expected = numpy_statistics.compute(output.reshape(-1, 16).numpy(), activation)  # layer 1's states = the output
+    _assert_statistics_equal(series["rnn/l1/state"][0][1], expected.layer)

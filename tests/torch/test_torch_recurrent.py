@@ -35,6 +35,9 @@ def _numpy_gates(module, x, h0, c0):
                 if module.proj_size:
                     h = h @ weights["weight_hr_" + suffix].T
                 step = {"input": i, "forget": f, "candidate": g, "output": o, "cell": np.tanh(c)}
+            elif isinstance(module, nn.RNN):
+                h = np.tanh(a + b) if module.nonlinearity == "tanh" else np.maximum(a + b, 0.0)
+                step = {"state": h}
             else:
                 r = _sigmoid(a[:, :hidden] + b[:, :hidden])
                 z = _sigmoid(a[:, hidden:2 * hidden] + b[:, hidden:2 * hidden])
@@ -70,8 +73,11 @@ def _numpy_gates(module, x, h0, c0):
         lambda: nn.LSTM(5, 4, bias=False),
         lambda: nn.GRU(5, 4),
         lambda: nn.GRU(5, 4, num_layers=2, bidirectional=True),
+        lambda: nn.RNN(5, 4, num_layers=2),
+        lambda: nn.RNN(5, 4, nonlinearity="relu", bidirectional=True),
     ],
-    ids=["lstm", "lstm-2-layers-bidirectional", "lstm-proj", "lstm-no-bias", "gru", "gru-2-layers-bidirectional"],
+    ids=["lstm", "lstm-2-layers-bidirectional", "lstm-proj", "lstm-no-bias", "gru", "gru-2-layers-bidirectional",
+         "rnn-tanh-2-layers", "rnn-relu-bidirectional"],
 )
 @pytest.mark.parametrize("with_state", [False, True])
 def test_gates_equal_numpy_equations_and_output_equals_module(make, with_state):
