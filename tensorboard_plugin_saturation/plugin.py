@@ -85,17 +85,17 @@ class SaturationPlugin(base_plugin.TBPlugin):
                 series = self._layer_series(ctx, experiment_id, run, layer)
                 if series is None:
                     continue
-                entries.append(
-                    {
-                        "tag": layer.tag,
-                        "activation": layer.activation,
-                        "units": layer.units,
-                        "steps": int(len(series.steps)),
-                        "maxStep": int(series.steps[-1]) if len(series.steps) else None,
-                        "hasUnits": layer.units_tag is not None,
-                        "hasSignals": layer.signals_tag is not None,
-                    }
-                )
+                entry = {
+                    "tag": layer.tag,
+                    "activation": layer.activation,
+                    "units": layer.units,
+                    "steps": int(len(series.steps)),
+                    "maxStep": int(series.steps[-1]) if len(series.steps) else None,
+                    "hasUnits": layer.units_tag is not None,
+                    "hasSignals": layer.signals_tag is not None,
+                }
+                entry.update(_layer_roles(layer.content))
+                entries.append(entry)
             if entries:
                 runs.append({"run": run, "layers": entries})
         logged = {layer["activation"] for run in runs for layer in run["layers"]}
@@ -271,6 +271,18 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def _layer_series(self, ctx, experiment_id, run, layer):
         return self._reader.series(ctx, experiment_id, run, layer.tag, layer.stamp, layer.layout.width)
+
+
+def _layer_roles(content):
+    """What the tab shows of a layer's optional metadata keys: {"output": True} for a model
+    output, {"group", "gate"} for a recurrent gate series; nothing for what was not logged."""
+    roles = {}
+    if content.get("output") is True:
+        roles["output"] = True
+    group, gate = content.get("group"), content.get("gate")
+    if isinstance(group, str) and isinstance(gate, str) and group and gate:
+        roles["group"], roles["gate"] = group, gate
+    return roles
 
 
 def _read_only(app):

@@ -1,6 +1,6 @@
 """The tests' one home for activations and logs, written with the real, TF-free API.
 
-- `write_events`: [(step, Summary proto)] into a run.
+- `write_events`: [(step, Summary proto)] into a run; `with_layer_keys`: a summary with optional layer keys.
 - `layer_activations` / `write_run`: random activations whose saturation grows
   with depth and steps, so heatmaps have many distinct values (route, process
   and browser tests, benchmarks).
@@ -9,6 +9,7 @@
   (diagnosis and report tests).
 """
 
+import json
 import math
 import os
 
@@ -133,3 +134,13 @@ def write_diagnosis_logs(logdir):
         ("conv", "relu", {0: 0, 45: 4, 90: 9}, signals_rows(updates=(math.nan, 0.5, 0.5), lr=0.05)),
     ])
     return logdir
+
+
+def with_layer_keys(pb, **keys):
+    """`pb` (from `saturation_pb`) with optional keys of the layer content added, as the contract names them
+    ("output": True; "group" and "gate" of a recurrent gate series; "framework"; "trainStep")."""
+    value = next(v for v in pb.value if not v.tag.endswith(metadata.UNITS_SUFFIX))
+    content = json.loads(value.metadata.plugin_data.content)
+    content.update(keys)
+    value.metadata.plugin_data.content = json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
+    return pb

@@ -5,7 +5,7 @@ import pytest
 
 from tensorboard_plugin_saturation import summary
 from tests.conftest import make_client
-from tests.logs import signals_value, write_events
+from tests.logs import signals_value, with_layer_keys, write_events
 
 ROOT = "/data/plugin/saturation"
 
@@ -103,6 +103,29 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
             "unknown": "Unknown",
         },
     }
+
+
+def test_runs_tell_a_recurrent_layers_gates_and_the_outputs(tmp_path):
+    # As the contract has the Keras callback write them: gate series grouped by their layer, the output marked.
+    data = np.float32([[0.2, 0.7]])
+    pbs = [
+        with_layer_keys(summary.saturation_pb("lstm/input", data, layer_index=0), group="lstm", gate="input"),
+        with_layer_keys(summary.saturation_pb("lstm/cell", data, activation="tanh", layer_index=1),
+                        group="lstm", gate="cell", framework="keras"),
+        with_layer_keys(summary.saturation_pb("out", data, layer_index=2), output=True, framework="keras"),
+        summary.saturation_pb("plain", data, layer_index=3),
+        with_layer_keys(summary.saturation_pb("odd", data, layer_index=4), output="yes", group="lstm"),
+    ]
+    write_events(str(tmp_path), "rnn", [(0, pb) for pb in pbs])
+    layers = make_client(str(tmp_path))[0].get(ROOT + "/runs").get_json()["runs"][0]["layers"]
+    roles = [{key: layer[key] for key in ("tag", "group", "gate", "output") if key in layer} for layer in layers]
+    assert roles == [
+        {"tag": "lstm/input", "group": "lstm", "gate": "input"},
+        {"tag": "lstm/cell", "group": "lstm", "gate": "cell"},
+        {"tag": "out", "output": True},
+        {"tag": "plain"},
+        {"tag": "odd"},  # not the contract's values (output not true, a group without a gate): nothing shown
+    ]
 
 
 def test_overview_gives_the_saturated_share_per_layer_and_step(client):

@@ -7,6 +7,7 @@ import {
   distributionGrid,
   findingMarks,
   foldColumns,
+  layerRows,
   maxValue,
   nonfiniteSteps,
   outOfRangeSteps,
@@ -195,4 +196,51 @@ test('findingMarks groups onsets by step and collects the causes of each layer',
     ['dense_1', ['learning_rate', 'initialization']],
     ['dense', ['initialization', 'input_scaling']],
   ]);
+});
+
+test('layerRows keeps ungrouped layers in network order', () => {
+  assert.deepEqual(layerRows(['a', 'b'], []), [
+    { index: 0, tag: 'a', label: 'a', group: null, gate: null, output: false, groupStart: false, groupEnd: false },
+    { index: 1, tag: 'b', label: 'b', group: null, gate: null, output: false, groupStart: false, groupEnd: false },
+  ]);
+});
+
+test('layerRows gathers a recurrent layer\'s gates under its first one, labelled by gate', () => {
+  const layers = [
+    { tag: 'lstm/input', group: 'lstm', gate: 'input' },
+    { tag: 'dense' },
+    { tag: 'lstm/forget', group: 'lstm', gate: 'forget' },
+    { tag: 'out', output: true },
+    { tag: 'lstm/cell', group: 'lstm', gate: 'cell' },
+  ];
+  const rows = layerRows(['lstm/input', 'dense', 'lstm/forget', 'out', 'lstm/cell'], layers);
+  assert.deepEqual(
+    rows.map(({ index, label, group, gate, output, groupStart, groupEnd }) => [
+      index, label, group, gate, output, groupStart, groupEnd,
+    ]),
+    [
+      [0, 'lstm/input', 'lstm', 'input', false, true, false],
+      [2, 'forget', 'lstm', 'forget', false, false, false],
+      [4, 'cell', 'lstm', 'cell', false, false, true],
+      [1, 'dense', null, null, false, false, false],
+      [3, 'out', null, null, true, false, false],
+    ],
+  );
+});
+
+test('layerRows puts a series named as the group first and labels every gate by its gate', () => {
+  const layers = [
+    { tag: 'gru/update', group: 'gru', gate: 'update' },
+    { tag: 'gru' },
+    { tag: 'gru/reset', group: 'gru', gate: 'reset' },
+  ];
+  const rows = layerRows(['gru/update', 'gru', 'gru/reset'], layers);
+  assert.deepEqual(
+    rows.map(({ tag, label, groupStart, groupEnd }) => [tag, label, groupStart, groupEnd]),
+    [
+      ['gru', 'gru', true, false],
+      ['gru/update', 'update', false, false],
+      ['gru/reset', 'reset', false, true],
+    ],
+  );
 });

@@ -257,7 +257,7 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
         return;
       }
       const units = unitsResult.status === 'fulfilled' ? unitsResult.value : { error: unitsResult.reason.message };
-      view.drawDetail(run, layerResult.value, units, { ...plotView, distributionMax });
+      view.drawDetail(run, layerResult.value, units, { ...plotView, distributionMax, layerInfo: layerOf(run, state.layer) });
     });
   }
 
@@ -290,7 +290,7 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
     };
     runs.forEach((run, i) => {
       const result = results[i];
-      if (result.status === 'fulfilled') view.drawOverview(run, result.value, plotView);
+      if (result.status === 'fulfilled') view.drawOverview(run, result.value, { ...plotView, layers: runEntry(run).layers });
       else view.showOverviewMessage(run, `Could not load the overview: ${result.reason.message}`, 'error');
     });
     host.markFirstPaint();

@@ -39,7 +39,16 @@ const LINE_PADDING_CSS = 6;
  * @property {number} pxRatio
  * @property {{unknown: string, line: string, grid: string, nonfinite: string}} colors
  * @property {{activations: Object<string, Object>}} server What GET runs said about the server.
+ * @property {?{group: ?string, gate: ?string, output: ?boolean}} layerInfo The layer's entry in GET runs.
  */
+
+/** What GET runs says a layer is: a gate of a recurrent layer, a model output. */
+function layerRoles(info) {
+  const roles = [];
+  if (info && info.gate) roles.push(`${info.gate} gate of ${info.group}`);
+  if (info && info.output) roles.push('model output');
+  return roles;
+}
 
 /** A statistic as the route sent it, or "no data". */
 function exact(value) {
@@ -377,7 +386,8 @@ export function createDetailPanel(run, { tooltip }) {
       body.hidden = false;
       const units = formatCount(layer.units, 'unit');
       const facts = activationFacts(view.server, layer.activation);
-      meta.textContent = `${layer.tag} · ${layer.activation} · ${units} · eps ${layer.eps}`;
+      const roles = layerRoles(view.layerInfo);
+      meta.textContent = `${layer.tag} · ${[...roles, layer.activation, units].join(' · ')} · eps ${layer.eps}`;
       meta.title = facts.description || '';
       description.textContent = layer.description;
       description.hidden = !layer.description;

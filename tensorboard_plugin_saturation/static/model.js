@@ -265,3 +265,76 @@ export function foldColumns(colEdges, rows) {
   );
   return { colEdges: edges, rows: folded, groups };
 }
+
+/**
+ * @typedef {Object} LayerRow One row of a run's overview.
+ * @property {number} index The row's index in GET overview's `layers` and `values`.
+ * @property {string} tag
+ * @property {string} label The row's label: the tag, or the gate alone inside a group.
+ * @property {?string} group The recurrent layer the series belongs to (its gates, or itself).
+ * @property {?string} gate
+ * @property {boolean} output Whether the layer is a model output.
+ * @property {boolean} groupStart First row of a group.
+ * @property {boolean} groupEnd Last row of a group.
+ */
+
+/**
+ * The rows of a run's overview: network order, except that the gate series
+ * of a recurrent layer (GET runs' `group` and `gate`) follow each other from
+ * where the first of them is, a series tagged as the group itself first. The
+ * first row of a group shows its full tag, the others only their gate (every
+ * gate when the group's own series heads it).
+ * @param {string[]} tags GET overview's `layers`, network order.
+ * @param {Array<{tag: string, group: ?string, gate: ?string, output: ?boolean}>} layers GET runs' layers of the run.
+ * @returns {LayerRow[]}
+ */
+export function layerRows(tags, layers) {
+  const info = new Map(layers.map((layer) => [layer.tag, layer]));
+  const groupNames = new Set(layers.filter((layer) => layer.group).map((layer) => layer.group));
+  const groupOf = (tag) => {
+    const layer = info.get(tag);
+    if (layer && layer.group) return layer.group;
+    return groupNames.has(tag) ? tag : null;
+  };
+  const slots = []; // an index, or the array of a group's indices
+  const groups = new Map();
+  tags.forEach((tag, index) => {
+    const group = groupOf(tag);
+    if (!group) {
+      slots.push(index);
+    } else if (groups.has(group)) {
+      groups.get(group).push(index);
+    } else {
+      groups.set(group, [index]);
+      slots.push(groups.get(group));
+    }
+  });
+  const rows = [];
+  for (const slot of slots) {
+    if (!Array.isArray(slot)) {
+      const tag = tags[slot];
+      const output = Boolean(info.get(tag) && info.get(tag).output === true);
+      rows.push({ index: slot, tag, label: tag, group: null, gate: null, output, groupStart: false, groupEnd: false });
+      continue;
+    }
+    const group = groupOf(tags[slot[0]]);
+    const members = [...slot.filter((i) => tags[i] === group), ...slot.filter((i) => tags[i] !== group)];
+    const headed = tags[members[0]] === group;
+    members.forEach((index, position) => {
+      const tag = tags[index];
+      const layer = info.get(tag) || {};
+      const gate = tag === group ? null : layer.gate || null;
+      rows.push({
+        index,
+        tag,
+        label: tag === group || (position === 0 && !headed) || !gate ? tag : gate,
+        group,
+        gate,
+        output: layer.output === true,
+        groupStart: position === 0,
+        groupEnd: position === members.length - 1,
+      });
+    });
+  }
+  return rows;
+}

@@ -8,7 +8,7 @@ import { h, replaceChildren } from './dom.js';
 import { renderFindings } from './findings_view.js';
 import { formatCount, formatList, formatShare, formatStepRange } from './format.js';
 import { labelRows, locate, rowHeightCss } from './layout.js';
-import { causeLabel, findingMarks, foldColumns } from './model.js';
+import { causeLabel, findingMarks, foldColumns, layerRows } from './model.js';
 import { createPlotFrame, markerLine, paintStepHeatmap, setUpStepPlot, showPlotMessage } from './plot_view.js';
 
 /** Height of a message (loading, error) in place of a heatmap. */
@@ -29,7 +29,19 @@ const SMALL_LABEL_ROW_CSS = 18;
  * @property {number} pxRatio
  * @property {{unknown: string}} colors Canvas colours of the theme.
  * @property {?string} selectedLayer
+ * @property {Array<{tag: string, group: ?string, gate: ?string, output: ?boolean}>} layers The run's
+ *     layers in GET runs (who is a gate of which recurrent layer, who is an output).
  */
+
+/** Classes of a row's label: a gate series is indented under its group, which a rule joins. */
+function layerLabelClass(row) {
+  const classes = ['layer-label'];
+  if (row.group) classes.push(row.tag === row.group ? 'group-head' : 'gate');
+  if (row.groupStart) classes.push('group-start');
+  if (row.groupEnd) classes.push('group-end');
+  if (row.output) classes.push('output');
+  return classes.join(' ');
+}
 
 /**
  * Creates the panel of one run.
@@ -50,21 +62,21 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
 
   function renderMarks() {
     if (!drawn) return;
-    const { overview, view, toCss, rowCss, widthCss } = drawn;
+    const { rows, view, toCss, rowCss, widthCss } = drawn;
     const nodes = [];
-    const selectedRow = overview.layers.indexOf(view.selectedLayer);
+    const selectedRow = rows.findIndex((row) => row.tag === view.selectedLayer);
     if (selectedRow >= 0) {
       const style = { top: `${selectedRow * rowCss}px`, height: `${rowCss}px` };
       nodes.push(h('div', { className: 'row-highlight', style }));
     }
     const [lo, hi] = view.domain;
     const onsets = marks.onsets.filter(({ step }) => step >= lo && step <= hi);
-    const rows = labelRows(onsets.map(({ step }) => toCss(step)), MARKER_LABEL_GAP_CSS);
+    const labelRowOf = labelRows(onsets.map(({ step }) => toCss(step)), MARKER_LABEL_GAP_CSS);
     onsets.forEach(({ step, causes }, i) => {
       const leftCss = toCss(step);
       const label = `onset: ${formatList(causes.map(labelOf))} (step ${step})`;
       const className = leftCss > widthCss * FLIP_LABEL_AT ? 'onset flip' : 'onset';
-      nodes.push(markerLine(leftCss, label, className, MARKER_LABEL_TOP_CSS + rows[i] * MARKER_LABEL_ROW_CSS));
+      nodes.push(markerLine(leftCss, label, className, MARKER_LABEL_TOP_CSS + labelRowOf[i] * MARKER_LABEL_ROW_CSS));
     });
     replaceChildren(frame.overlay, nodes);
     for (const label of frame.gutter.children) {
@@ -110,29 +122,40 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
         showMessage('No steps logged yet for this run.', 'empty');
         return;
       }
+      // A recurrent layer's gates are drawn together; each row knows its index in the answer.
+      const rows = layerRows(layers, view.layers);
       const rowCss = rowHeightCss(layers.length);
       const heightCss = rowCss * layers.length;
       const plot = setUpStepPlot(frame, heightCss, { starts: steps, ends: stepEnds }, view);
       // Columns narrower than a pixel fold into their neighbour, keeping the maximum: a burst stays visible.
-      const folded = foldColumns(plot.colEdges, values);
+      const folded = foldColumns(
+        plot.colEdges,
+        rows.map((row) => values[row.index]),
+      );
       const rowEdges = paintStepHeatmap(plot, folded.rows, view.scale, view.colors.unknown, folded.colEdges);
       const { pxRatio } = view;
 
       replaceChildren(
         frame.gutter,
-        layers.map((layer) =>
-          h('button', {
-            type: 'button',
-            className: 'layer-label',
-            'data-layer': layer,
-            style: {
-              height: `${rowCss}px`,
-              lineHeight: `${rowCss}px`,
-              fontSize: rowCss < SMALL_LABEL_ROW_CSS ? '11px' : '12px',
+        rows.map((row) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              className: layerLabelClass(row),
+              'data-layer': row.tag,
+              style: {
+                height: `${rowCss}px`,
+                lineHeight: `${rowCss}px`,
+                fontSize: rowCss < SMALL_LABEL_ROW_CSS ? '11px' : '12px',
+              },
+              onClick: () => onSelectLayer(row.tag),
             },
-            text: layer,
-            onClick: () => onSelectLayer(layer),
-          }),
+            [
+              h('span', { className: 'layer-name', text: row.label }),
+              row.output ? h('span', { className: 'output-mark', text: 'output', title: 'a model output' }) : null,
+            ],
+          ),
         ),
       );
       const stepRange = formatStepRange(steps[0], stepEnds[stepEnds.length - 1]);
@@ -146,16 +169,16 @@ export function createRunPanel(run, { tooltip, onSelectLayer }) {
         const last = col + 1 < folded.groups.length ? folded.groups[col + 1] - 1 : steps.length - 1;
         return [
           run,
-          `layer ${layers[row]}`,
+          `layer ${rows[row].tag}${rows[row].output ? ' (output)' : ''}`,
           formatStepRange(steps[first], stepEnds[last]),
           `saturated ${formatShare(folded.rows[row][col])}`,
         ];
       };
       frame.click = (xCss, yCss) => {
         const row = locate(rowEdges, yCss * pxRatio);
-        if (row >= 0) onSelectLayer(layers[row]);
+        if (row >= 0) onSelectLayer(rows[row].tag);
       };
-      drawn = { overview, view, toCss: plot.stepToCss, rowCss, widthCss: plot.widthCss };
+      drawn = { rows, view, toCss: plot.stepToCss, rowCss, widthCss: plot.widthCss };
       renderMarks();
     },
     /**

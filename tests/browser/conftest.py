@@ -66,12 +66,35 @@ def write_burst_runs(logdir):
             writer.close()
 
 
+# A recurrent model as the Keras callback logs it (tag, activation, optional layer keys), in network order:
+# the LSTM's gate series are not adjacent, the tab draws them together.
+RECURRENT_SERIES = (
+    ("lstm/input", "sigmoid", {"group": "lstm", "gate": "input"}),
+    ("dense", "relu", {}),
+    ("lstm/forget", "sigmoid", {"group": "lstm", "gate": "forget"}),
+    ("out", "sigmoid", {"output": True}),
+    ("lstm/cell", "tanh", {"group": "lstm", "gate": "cell"}),
+)
+
+
+def write_recurrent_run(logdir, run):
+    rng = np.random.default_rng(4)
+    events = []
+    for step in range(0, 100, 10):
+        for index, (tag, activation, keys) in enumerate(RECURRENT_SERIES):
+            data = logs.layer_activations(rng, 32, 8, 1.0 + index + step / 25, activation)
+            pb = summary.saturation_pb(tag, data, activation=activation, layer_index=index)
+            events.append((step, logs.with_layer_keys(pb, **keys)))
+    logs.write_events(logdir, run, events)
+
+
 def write_shared_logs(root):
     logs.write_run(root, "grow", layers=GROW_LAYERS, steps=range(0, 400, 4))
     logs.write_run(root, "calm", layers=CALM_LAYERS, steps=range(0, 300, 5), growth=0.1, seed=1, activation="tanh")
     logs.write_run(root, HOSTILE_RUN, layers=(HOSTILE_TAG, "ok"), steps=range(0, 50, 10), seed=2)
     write_nan_run(root, "unstable")
     write_burst_runs(root)
+    write_recurrent_run(root, "recurrent")
 
 
 def all_runs_loaded(url, expected):
@@ -103,7 +126,8 @@ def shared_logdir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tensorboard(browser, shared_logdir):
     """Base URL of a TensorBoard (Python loader) that holds every step of the shared logs."""
-    expected = {"grow": {100}, "calm": {60}, HOSTILE_RUN: {5}, "unstable": {10}, "burst_long": {1000}, "burst_short": {200}}
+    expected = {"grow": {100}, "calm": {60}, HOSTILE_RUN: {5}, "unstable": {10}, "burst_long": {1000}, "burst_short": {200},
+                "recurrent": {10}}
     with serve(shared_logdir, load_fast="false") as url:
         wait_for(lambda: all_runs_loaded(url, expected))
         yield url

@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     HOSTILE_RUN,
     HOSTILE_TAG,
     NAN_DESCRIPTION,
+    RECURRENT_SERIES,
     ROUTE,
     all_runs_loaded,
     view_hash,
@@ -136,6 +137,41 @@ def test_a_one_step_burst_in_a_short_run_beside_a_long_run_is_drawn(tensorboard,
     assert lines[0] == "burst_short" and lines[3] == "saturated 1 (100.00%)"
     first, last = map(int, re.fullmatch(r"steps (\d+)–(\d+)", lines[2]).groups())
     assert first <= BURST_STEP <= last
+
+
+def test_a_recurrent_layers_gates_are_drawn_together_and_outputs_labelled(tensorboard, new_tab):
+    tab = new_tab().open(tensorboard, view_hash(["recurrent"]))
+    panel = tab.panel("recurrent")
+    labels = panel.locator(".layer-label")
+    assert labels.evaluate_all("(all) => all.map((l) => l.dataset.layer)") == [
+        "lstm/input", "lstm/forget", "lstm/cell", "dense", "out",
+    ]
+    assert panel.locator(".layer-label .layer-name").all_text_contents() == [
+        "lstm/input", "forget", "cell", "dense", "out",
+    ]
+    assert panel.locator(".layer-label.gate").evaluate_all("(all) => all.map((l) => l.dataset.layer)") == [
+        "lstm/input", "lstm/forget", "lstm/cell",
+    ]
+    assert panel.locator(".layer-label[data-layer='out'] .output-mark").text_content() == "output"
+    assert panel.locator(".output-mark").count() == 1
+    tab.screenshot("screenshot-recurrent.png", panel.locator(".overview-plot"))
+
+    # Each row shows its own series' values.
+    overview = route_json(tensorboard, "overview", run="recurrent", maxSteps=1000)
+    assert overview["layers"] == [tag for tag, _, _ in RECURRENT_SERIES]
+    box = panel.locator("canvas").bounding_box()
+    for row, tag in enumerate(["lstm/input", "lstm/forget", "lstm/cell", "dense", "out"]):
+        panel.locator(".plot-area").hover(position={"x": box["width"] - 2, "y": (row + 0.5) * box["height"] / 5})
+        lines = tab.frame.locator(".sat-tooltip").inner_text().split("\n")
+        assert lines[1] == "layer %s%s" % (tag, " (output)" if tag == "out" else "")
+        value = overview["values"][overview["layers"].index(tag)][-1]
+        assert lines[3].startswith("saturated %s (" % js_number(value))
+
+    detail_meta = tab.frame.locator(".detail-panel .panel-meta")
+    labels.filter(has_text="forget").click()
+    tab.wait_until(lambda: detail_meta.text_content() == "lstm/forget · forget gate of lstm · sigmoid · 8 units · eps 0.01")
+    panel.locator(".layer-label[data-layer='out']").click()
+    tab.wait_until(lambda: detail_meta.text_content() == "out · model output · sigmoid · 8 units · eps 0.01")
 
 
 def test_clicking_a_layer_shows_its_distribution_units_and_derivative(tensorboard, new_tab):
