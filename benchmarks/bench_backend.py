@@ -121,7 +121,7 @@ def time_routes(provider, logdir, urls, repeats):
 def time_http(logdir, urls, layers, steps, load_fast, repeats):
     with serve(logdir, load_fast=load_fast, timeout=300) as base:
         wait_for(lambda: any(
-            len(r["layers"]) == len(layers) and all(layer["steps"] == steps for layer in r["layers"])
+            len(r["layers"]) == len(layers) and all(layer["maxStep"] == steps - 1 for layer in r["layers"])
             for r in get_json(base + ROOT + "/runs")["runs"]), timeout=900, interval=1.0)
         result = {}
         for name, url in urls.items():

@@ -2,7 +2,7 @@
 
 Starts the real `tensorboard` (RustBoard back-end by default) on a loopback port
 over generated logs, then each client loops over runs / overview / layer /
-units requests. Prints the request count, errors (any non-200 or exception),
+units / diagnosis requests. Prints the request count, errors (any non-200 or exception),
 and p50 / p99 latency per route and overall.
 
     .venv/bin/python benchmarks/bench_load.py [--clients 16] [--seconds 30] [--load_fast true]
@@ -36,6 +36,7 @@ def _routes():
     tag = urllib.parse.quote(LAYERS[7])
     yield "layer", ROOT + "/layer?run=big&tag=%s&maxSteps=800" % tag
     yield "units", ROOT + "/units?run=big&tag=%s&maxSteps=800" % tag
+    yield "diagnosis", ROOT + "/diagnosis?run=big"
 
 
 def _client(url, deadline, results, lock):
@@ -69,8 +70,8 @@ def main():
         logs.write_run(logdir, "big", layers=LAYERS, steps=range(args.steps), samples=8, units=64)
         with serve(logdir, load_fast=args.load_fast) as url:
             wait_for(lambda: any(
-                layer["steps"] == args.steps
-                for r in get_json(url + ROOT + "/runs")["runs"] for layer in r["layers"]), timeout=300)
+                len(r["layers"]) == len(LAYERS) and all(layer["maxStep"] == args.steps - 1 for layer in r["layers"])
+                for r in get_json(url + ROOT + "/runs")["runs"]), timeout=300)
             results = collections.defaultdict(list)
             lock = threading.Lock()
             deadline = time.time() + args.seconds

@@ -129,7 +129,7 @@ def tensorboard_rss(logdir, layers, steps, load_fast):
     """(total RSS bytes, {pid: (RSS bytes, command)}) after loading and the tab's requests."""
     with serve(logdir, load_fast=load_fast, timeout=300) as base:
         wait_for(lambda: any(
-            len(r["layers"]) == len(layers) and all(layer["steps"] == steps for layer in r["layers"])
+            len(r["layers"]) == len(layers) and all(layer["maxStep"] == steps - 1 for layer in r["layers"])
             for r in get_json(base + ROOT + "/runs")["runs"]), timeout=1800, interval=2.0)
         paths = ["/runs", "/overview?run=big"]
         for tag in layers[:: max(1, len(layers) // 5)][:5]:

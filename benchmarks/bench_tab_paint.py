@@ -103,7 +103,7 @@ def all_steps_loaded(url, runs, layers, steps):
     except (OSError, ValueError):  # a cold GET runs of a sweep can outlast the client's timeout: ask again
         return False
     return all(
-        len(answer.get(run, [])) == len(layers) and {layer["steps"] for layer in answer[run]} == {steps}
+        len(answer.get(run, [])) == len(layers) and {layer["maxStep"] for layer in answer[run]} == {steps - 1}
         for run in runs
     )
 

@@ -17,6 +17,7 @@ from tensorboard import plugin_util
 from werkzeug import wrappers
 
 from tensorboard_plugin_saturation import activations
+from tensorboard_plugin_saturation import answer_cache
 from tensorboard_plugin_saturation import diagnosis
 from tensorboard_plugin_saturation import downsample
 from tensorboard_plugin_saturation import metadata
@@ -50,6 +51,8 @@ class SaturationPlugin(base_plugin.TBPlugin):
             downsample=hints.get(metadata.PLUGIN_NAME, reader_lib.DEFAULT_SAMPLES),
         )
         self._static_files = _static_allowlist()
+        self._answers = answer_cache.AnswerCache()
+        self._entries = {}  # (experiment, run) -> (the reader's [Layer] list, its `runs` entries)
 
     def get_plugin_apps(self):
         routes = {
@@ -78,26 +81,12 @@ class SaturationPlugin(base_plugin.TBPlugin):
         return _json(request, self.runs_impl(ctx, eid))
 
     def runs_impl(self, ctx, experiment_id):
-        runs = []
-        for run, layers in sorted(self._reader.layers(ctx, experiment_id).items()):
-            entries = []
-            for layer in layers:
-                series = self._layer_series(ctx, experiment_id, run, layer)
-                if series is None:
-                    continue
-                entry = {
-                    "tag": layer.tag,
-                    "activation": layer.activation,
-                    "units": layer.units,
-                    "steps": int(len(series.steps)),
-                    "maxStep": int(series.steps[-1]) if len(series.steps) else None,
-                    "hasUnits": layer.units_tag is not None,
-                    "hasSignals": layer.signals_tag is not None,
-                }
-                entry.update(_layer_roles(layer.content))
-                entries.append(entry)
-            if entries:
-                runs.append({"run": run, "layers": entries})
+        """Every run and layer, from the provider's listing alone: no series is read,
+        so a sweep of hundreds of runs costs its number of series, not its steps."""
+        runs = [
+            {"run": run, "layers": self._layer_entries(experiment_id, run, layers)}
+            for run, layers in sorted(self._reader.layers(ctx, experiment_id).items())
+        ]
         logged = {layer["activation"] for run in runs for layer in run["layers"]}
         return {
             "runs": runs,
@@ -105,6 +94,17 @@ class SaturationPlugin(base_plugin.TBPlugin):
             "activations": activations.to_json(logged),
             "causeLabels": dict(diagnosis.CAUSE_LABELS),
         }
+
+    def _layer_entries(self, experiment_id, run, layers):
+        """The run's `runs` entries; the reader hands back the same list while the run is unchanged."""
+        known = self._entries.get((experiment_id, run))
+        if known is not None and known[0] is layers:
+            return known[1]
+        entries = [_layer_entry(layer) for layer in layers]
+        if len(self._entries) >= 100000:
+            self._entries.clear()
+        self._entries[(experiment_id, run)] = (layers, entries)
+        return entries
 
     # -- overview -----------------------------------------------------------
 
@@ -117,6 +117,14 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def overview_impl(self, ctx, experiment_id, run, max_steps):
         layers = self._run_layers(ctx, experiment_id, run)
+        return self._answers.get(
+            ("overview", experiment_id, run, max_steps),
+            _version(layers),
+            lambda: self._overview(ctx, experiment_id, run, layers, max_steps),
+        )
+
+    def _overview(self, ctx, experiment_id, run, layers, max_steps):
+        self._reader.prefetch(ctx, experiment_id, run, layers)
         tags, series, layouts = [], [], []
         for layer in layers:
             s = self._layer_series(ctx, experiment_id, run, layer)
@@ -233,7 +241,13 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def diagnosis_impl(self, ctx, experiment_id, run):
         """The run's diagnosis, as the report CLI gives it (`diagnosis.diagnose_run`)."""
-        result = diagnosis.diagnose_run(self._reader, ctx, experiment_id, run)
+        layers = self._run_layers(ctx, experiment_id, run)
+
+        def compute():
+            self._reader.prefetch(ctx, experiment_id, run, layers, signals=True)
+            return diagnosis.diagnose_run(self._reader, ctx, experiment_id, run, layers)
+
+        result = self._answers.get(("diagnosis", experiment_id, run), _version(layers), compute)
         if result is None:
             raise errors.NotFoundError("no saturation data for run %r" % run)
         return result
@@ -283,6 +297,24 @@ def _layer_roles(content):
     if isinstance(group, str) and isinstance(gate, str) and group and gate:
         roles["group"], roles["gate"] = group, gate
     return roles
+
+
+def _layer_entry(layer):
+    """One layer of the `runs` answer: what its metadata and the listing say."""
+    return {
+        "tag": layer.tag,
+        "activation": layer.activation,
+        "units": layer.units,
+        "maxStep": int(layer.max_step),
+        "hasUnits": layer.units_tag is not None,
+        "hasSignals": layer.signals_tag is not None,
+        **_layer_roles(layer.content),
+    }
+
+
+def _version(layers):
+    """What a per-run answer was computed from: each layer's tag and stamp."""
+    return tuple((layer.tag, layer.stamp) for layer in layers)
 
 
 def _read_only(app):

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 from tensorboard.data import provider
 
+from tensorboard_plugin_saturation import _grpc_read
 from tensorboard_plugin_saturation import metadata
 
 logger = logging.getLogger(__name__)
@@ -31,14 +32,15 @@ _MAX_PARSED = 100000
 Layer = collections.namedtuple(
     "Layer",
     ["tag", "activation", "eps", "edges", "units", "order", "description",
-     "layout", "units_tag", "signals_tag", "signals_layout", "stamp", "content"],
+     "layout", "units_tag", "signals_tag", "signals_layout", "stamp", "content", "max_step"],
 )
 Layer.__doc__ = """What is constant about one layer's series, from its metadata.
 
 `layout` and `signals_layout` are the `metadata.Layout`s the series were logged
 with (`signals_layout` is None without a signals series). `content` is the
 parsed `layer` content, for its optional keys ("framework", "output", "group",
-"gate", "trainStep"; absent means unknown)."""
+"gate", "trainStep"; absent means unknown). `max_step` is the last step of the
+`layer` series, as the data provider lists it (no data is read)."""
 
 Series = collections.namedtuple("Series", ["steps", "wall_times", "values"])
 Series.__doc__ = """Decoded points of one tag: steps int64 [T], wall_times float64 [T], values [T, K].
@@ -56,6 +58,7 @@ class Reader:
         self._downsample = downsample or _ALL_POINTS
         self._cache = {}
         self._parsed = {}  # plugin content bytes -> ("ok", dict) or ("error", message)
+        self._grouped = {}  # (experiment, run, tags asked) -> (listing key, [Layer])
         self._lock = threading.Lock()
         self._warned = set()
 
@@ -85,12 +88,31 @@ class Reader:
             plugin_name=metadata.PLUGIN_NAME,
             run_tag_filter=run_tag_filter,
         )
+        asked = tuple(run_tag_filter.tags) if run_tag_filter is not None and run_tag_filter.tags else None
         result = {}
         for run_name, tags in listing.items():
-            layers = _group_layers(run_name, tags, self._warn_once, self._parse)
+            layers = self._grouped_layers(experiment_id, run_name, asked, tags)
             if layers:
                 result[run_name] = layers
         return result
+
+    def _grouped_layers(self, experiment_id, run, asked, tags):
+        """`_group_layers`, memoized per run while its listing is unchanged: a sweep's
+        `runs` answer would otherwise rebuild thousands of `Layer`s on every request."""
+        key = tuple(
+            (tag, s.max_step, s.max_wall_time, s.plugin_content, s.description) for tag, s in tags.items()
+        )
+        slot = (experiment_id, run, asked)
+        with self._lock:
+            known = self._grouped.get(slot)
+        if known is not None and known[0] == key:
+            return known[1]
+        layers = _group_layers(run, tags, self._warn_once, self._parse)
+        with self._lock:
+            if len(self._grouped) >= _MAX_PARSED:
+                self._grouped.clear()
+            self._grouped[slot] = (key, layers)
+        return layers
 
     def _parse(self, content):
         """`metadata.parse_plugin_metadata`, memoized: the same few contents come back on every listing."""
@@ -123,18 +145,69 @@ class Reader:
             cached = self._cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]  # may be None: a series known to be unreadable
-        data = self._provider.read_tensors(
+        self._read(ctx, experiment_id, run, [(tag, stamp, width)])
+        with self._lock:
+            return self._cache[key][1]
+
+    def prefetch(self, ctx, experiment_id, run, layers, units=False, signals=False):
+        """Reads the `layer` series of `layers` (of `run`), with their `units` and
+        `signals` series if asked, that are not cached yet, in one provider call.
+
+        A request that needs several series of a run (overview, diagnosis) asks
+        for them together: with RustBoard each `read_tensors` is a round trip
+        to the data server, which for many small series costs more than the data.
+        """
+        wanted = []
+        for layer in layers:
+            wanted.append((layer.tag, layer.stamp, layer.layout.width))
+            if units and layer.units_tag is not None:
+                wanted.append((layer.units_tag, layer.stamp, layer.units))
+            if signals and layer.signals_tag is not None:
+                wanted.append((layer.signals_tag, layer.stamp, layer.signals_layout.width))
+        with self._lock:
+            missing = [w for w in wanted if self._cache.get((experiment_id, run, w[0]), (None,))[0] != w[1]]
+        if missing:
+            self._read(ctx, experiment_id, run, missing)
+
+    def _read(self, ctx, experiment_id, run, wanted):
+        """Reads and caches the series [(tag, stamp, width)] of `run` in one `read_tensors` call."""
+        fast = _grpc_read.read(
+            self._provider, experiment_id, metadata.PLUGIN_NAME, self._downsample, run,
+            {tag: width for tag, _, width in wanted},
+        )
+        if fast is not None:
+            for tag, stamp, width in wanted:
+                steps, wall_times, values = fast.get(tag, (np.zeros(0, np.int64), np.zeros(0), np.zeros((0, width))))
+                series = _last_of_each_step(Series(steps=steps, wall_times=wall_times, values=values))
+                with self._lock:
+                    self._cache[(experiment_id, run, tag)] = (stamp, series)
+            return
+        try:
+            data = self._read_tensors(ctx, experiment_id, run, [tag for tag, _, _ in wanted])
+        except (TypeError, ValueError):
+            if len(wanted) > 1:  # a tensor the provider cannot decode: find it, keep the others
+                for one in wanted:
+                    self._read(ctx, experiment_id, run, [one])
+                return
+            (tag, stamp, _), = wanted
+            self._warn_once((run, tag), "skipping saturation series %r of run %r: its tensors cannot be "
+                            "decoded" % (tag, run))
+            with self._lock:
+                self._cache[(experiment_id, run, tag)] = (stamp, None)
+            return
+        for tag, stamp, width in wanted:
+            series = self._decode(run, tag, data.get(tag, []), width)
+            with self._lock:
+                self._cache[(experiment_id, run, tag)] = (stamp, series)
+
+    def _read_tensors(self, ctx, experiment_id, run, tags):
+        return self._provider.read_tensors(
             ctx,
             experiment_id=experiment_id,
             plugin_name=metadata.PLUGIN_NAME,
             downsample=self._downsample,
-            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        points = data.get(run, {}).get(tag, [])
-        series = self._decode(run, tag, points, width)
-        with self._lock:
-            self._cache[key] = (stamp, series)
-        return series
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=tags),
+        ).get(run, {})
 
     def signals_at(self, ctx, experiment_id, run, layer, steps):
         """The layer's callback signals at `steps`: {field: float64 [len(steps)]}.
@@ -226,6 +299,7 @@ def _group_layers(run, tags, warn_once, parse=metadata.parse_plugin_metadata):
                 signals_layout=metadata.signals_layout(signals) if signals else None,
                 stamp=_stamp(tags, tag, units_tag, signals_tag),
                 content=content,
+                max_step=series.max_step,
             )
         )
     layers.sort(key=_network_order)

@@ -68,12 +68,15 @@ def test_every_good_run_is_served_and_bad_series_are_skipped_with_one_warning(co
         for _ in range(2):
             response = client.get(ROOT + "/runs")
             assert response.status_code == 200
-            runs = {r["run"]: [layer["steps"] for layer in r["layers"]] for r in response.get_json()["runs"]}
-            assert runs["good"] == [3]
-            assert runs.get("truncated") in ([2], [3])  # the cut record is dropped
-            assert "future" not in runs and "wrong_shape" not in runs
+            runs = {r["run"]: [layer["maxStep"] for layer in r["layers"]] for r in response.get_json()["runs"]}
+            assert runs["good"] == [2]
+            assert runs.get("truncated") in ([1], [2])  # the cut record is dropped
+            # Metadata only: a tensor of the wrong shape is found when the series is read.
+            assert "future" not in runs and runs["wrong_shape"] == [0]
             assert client.get(ROOT + "/overview?run=good").status_code == 200
             assert client.get(ROOT + "/overview?run=future").status_code == 404
+            assert client.get(ROOT + "/overview?run=wrong_shape").get_json()["layers"] == []
+            assert client.get(ROOT + "/layer?run=wrong_shape&tag=dense").status_code == 404
     messages = [r.getMessage() for r in caplog.records]
     assert sum("version 2 is newer" in m for m in messages) == 2  # dense and dense/units, once each
     assert sum("expected tensors of shape (42,), found (3,)" in m for m in messages) == 1
@@ -86,7 +89,8 @@ def test_real_tensorboard_serves_good_runs_beside_corrupt_ones(corrupt_logdir, l
             runs = {r["run"] for r in get_json(url + ROOT + "/runs")["runs"]}
             return "good" in runs and runs
         runs = wait_for(good_served)
-        assert not runs & {"future", "wrong_shape", "garbage"}
+        assert not runs & {"future", "garbage"}
+        assert get_json(url + ROOT + "/overview?run=good")["layers"] == ["dense"]
 
 
 def test_a_run_being_written_grows_on_reload(tmp_path):
@@ -97,18 +101,57 @@ def test_a_run_being_written_grows_on_reload(tmp_path):
     logs.write_run(logdir, "live", layers=("dense",), steps=range(5, 9), samples=2, units=2)
     multiplexer.Reload()
     assert client.get(ROOT + "/overview?run=live").get_json()["steps"] == list(range(9))
-    assert client.get(ROOT + "/runs").get_json()["runs"][0]["layers"][0]["steps"] == 9
+    assert client.get(ROOT + "/runs").get_json()["runs"][0]["layers"][0]["maxStep"] == 8
 
 
 def test_real_tensorboard_serves_a_growing_run(tmp_path):
     logdir = str(tmp_path / "logs")
     logs.write_run(logdir, "live", layers=("dense",), steps=range(5), samples=2, units=2)
     with serve(logdir, load_fast="true") as url:
-        def steps():
+        def last_step():
             runs = get_json(url + ROOT + "/runs")["runs"]
-            return runs and runs[0]["layers"][0]["steps"]
-        assert wait_for(lambda: steps() == 5)
+            return runs and runs[0]["layers"][0]["maxStep"]
+        assert wait_for(lambda: last_step() == 4)
         logs.write_run(logdir, "live", layers=("dense",), steps=range(5, 12), samples=2, units=2)
-        assert wait_for(lambda: steps() == 12)
+        assert wait_for(lambda: last_step() == 11)
         overview = get_json(url + ROOT + "/overview?run=live")
         assert overview["steps"] == list(range(12))
+
+
+class _CountingProvider:
+    """The real data provider, counting its read_tensors calls."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.reads = 0
+
+    def read_tensors(self, *args, **kwargs):
+        self.reads += 1
+        return self._inner.read_tensors(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_overview_and_diagnosis_are_cached_per_run_until_the_run_grows(tmp_path):
+    logdir = str(tmp_path)
+    calm = [(s, summary.saturation_pb("dense", np.full((4, 2), 0.5, np.float32), layer_index=0)) for s in range(5)]
+    stuck = [(s, summary.saturation_pb("dense", np.full((4, 2), 0.999, np.float32), layer_index=0)) for s in range(5, 9)]
+    write_events(logdir, "live", calm)
+    client, plugin, multiplexer = make_reloadable_client(logdir)
+    provider = plugin._reader._provider = _CountingProvider(plugin._reader._provider)
+
+    first = client.get(ROOT + "/diagnosis?run=live").get_json()
+    assert first["status"] == "healthy" and provider.reads == 1  # layer and signals series in one read
+    assert client.get(ROOT + "/overview?run=live").get_json()["values"] == [[0.0] * 5]
+    for _ in range(3):
+        assert client.get(ROOT + "/diagnosis?run=live").get_json() == first
+        assert client.get(ROOT + "/overview?run=live").get_json()["values"] == [[0.0] * 5]
+    assert provider.reads == 1  # every answer after the first came from the caches
+
+    write_events(logdir, "live", stuck)
+    multiplexer.Reload()
+    grown = client.get(ROOT + "/diagnosis?run=live").get_json()
+    assert grown["status"] == "saturated" and [(f["layers"], f["step"]) for f in grown["findings"]] == [(["dense"], 5)]
+    assert client.get(ROOT + "/overview?run=live").get_json()["values"] == [[0.0] * 5 + [1.0] * 4]
+    assert provider.reads == 2

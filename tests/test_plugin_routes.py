@@ -88,10 +88,10 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
     layer = {"hasUnits": True, "hasSignals": False}
     assert response.get_json() == {
         "runs": [
-            {"run": "run_a", "layers": [dict(layer, tag="only", activation="tanh", units=1, steps=1, maxStep=5)]},
+            {"run": "run_a", "layers": [dict(layer, tag="only", activation="tanh", units=1, maxStep=5)]},
             {"run": "run_b", "layers": [
-                dict(layer, tag="hidden", activation="sigmoid", units=3, steps=3, maxStep=20),
-                dict(layer, tag="out", activation="relu", units=2, steps=3, maxStep=20),
+                dict(layer, tag="hidden", activation="sigmoid", units=3, maxStep=20),
+                dict(layer, tag="out", activation="relu", units=2, maxStep=20),
             ]},
         ],
         "limits": {"maxSteps": 10000, "maxUnits": 8192},  # the largest maxSteps and maxUnits the routes accept
@@ -190,7 +190,7 @@ def test_a_repeated_step_counts_once_with_its_last_point_in_every_route(tmp_path
     write_events(str(tmp_path), "resumed", events)
     client = make_client(str(tmp_path))[0]
     runs = client.get(ROOT + "/runs").get_json()
-    assert [(l["steps"], l["maxStep"]) for l in runs["runs"][0]["layers"]] == [(4, 20)]
+    assert [l["maxStep"] for l in runs["runs"][0]["layers"]] == [20]
     overview = client.get(ROOT + "/overview?run=resumed").get_json()
     assert overview["steps"] == [0, 5, 10, 20] and overview["values"] == [[0.0, 1.0, 1.0, 1.0]]
     layer = client.get(ROOT + "/layer?run=resumed&tag=hidden").get_json()

@@ -98,9 +98,9 @@ def test_tensorboard_without_tensorflow_serves_the_tab_and_the_diagnosis(logdir,
     with serve(logdir, load_fast=load_fast, command=command, env=_env(), log_path=log_path) as url:
         assert wait_for(lambda: get_json(url + "/data/plugins_listing").get("saturation", {}).get("enabled"))
         runs = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(get_json(url + "/data/plugin/saturation/runs")["runs"]))
-        assert {(r["run"], layer["tag"]): layer["steps"] for r in runs for layer in r["layers"]} == {
-            ("grow", tag): 30 for tag in ("dense", "dense_1", "dense_2", "dense_3")
-        } | {("calm", tag): 20 for tag in ("dense", "dense_1", "dense_2", "dense_3")}
+        assert {(r["run"], layer["tag"]): layer["maxStep"] for r in runs for layer in r["layers"]} == {
+            ("grow", tag): 58 for tag in ("dense", "dense_1", "dense_2", "dense_3")
+        } | {("calm", tag): 57 for tag in ("dense", "dense_1", "dense_2", "dense_3")}
         overview = get_json(url + "/data/plugin/saturation/overview?run=grow")
         client, _ = make_client(logdir)  # the same routes in this process, TensorFlow allowed
         assert overview == json.loads(client.get("/data/plugin/saturation/overview?run=grow").get_data())

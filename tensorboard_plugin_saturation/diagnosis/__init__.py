@@ -53,9 +53,12 @@ def diagnose(run, layers):
     return {"run": run, "status": SATURATED if findings else HEALTHY, "findings": findings}
 
 
-def diagnose_run(reader, ctx, experiment_id, run):
-    """Reads `run` through `reader` and diagnoses it; None if it has no saturation data."""
-    layers = read_run(reader, ctx, experiment_id, run)
+def diagnose_run(reader, ctx, experiment_id, run, listed=None):
+    """Reads `run` through `reader` and diagnoses it; None if it has no saturation data.
+
+    `listed`: the run's `reader.Layer`s when the caller has listed them already.
+    """
+    layers = read_run(reader, ctx, experiment_id, run, listed)
     if layers is None:
         return None
     return diagnose(run, layers)

@@ -4,13 +4,14 @@ from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation.diagnosis import rules
 
 
-def read_run(reader, ctx, experiment_id, run):
+def read_run(reader, ctx, experiment_id, run, listed=None):
     """Reads one run as `LayerSeries` in network order; None if it has no saturation data.
 
     Layers whose series cannot be read, are empty, or come from an activation
-    or layout this version does not know are left out.
+    or layout this version does not know are left out. `listed`: the run's
+    `reader.Layer`s when the caller has listed them already.
     """
-    layers = reader.layers(ctx, experiment_id, run=run).get(run)
+    layers = listed if listed is not None else reader.layers(ctx, experiment_id, run=run).get(run)
     if not layers:
         return None
     result = []

@@ -98,10 +98,10 @@ def write_shared_logs(root):
 
 
 def all_runs_loaded(url, expected):
-    """The runs route once every run has all its steps, else None."""
+    """The runs route once every run's layers reached their last step ({run: {maxStep}}), else None."""
     runs = get_json(url + ROUTE + "runs")["runs"]
-    steps = {r["run"]: {layer["steps"] for layer in r["layers"]} for r in runs}
-    return runs if steps == expected else None
+    last = {r["run"]: {layer["maxStep"] for layer in r["layers"]} for r in runs}
+    return runs if last == expected else None
 
 
 @pytest.fixture(scope="session")
@@ -126,8 +126,8 @@ def shared_logdir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tensorboard(browser, shared_logdir):
     """Base URL of a TensorBoard (Python loader) that holds every step of the shared logs."""
-    expected = {"grow": {100}, "calm": {60}, HOSTILE_RUN: {5}, "unstable": {10}, "burst_long": {1000}, "burst_short": {200},
-                "recurrent": {10}}
+    expected = {"grow": {396}, "calm": {295}, HOSTILE_RUN: {40}, "unstable": {90}, "burst_long": {19980}, "burst_short": {199},
+                "recurrent": {90}}
     with serve(shared_logdir, load_fast="false") as url:
         wait_for(lambda: all_runs_loaded(url, expected))
         yield url

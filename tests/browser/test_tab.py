@@ -412,14 +412,14 @@ def test_reload_keeps_the_selection_and_shows_new_data_under_load_fast(tmp_path,
     logs.write_run(root, "alpha", steps=range(0, 100, 10))
     logs.write_run(root, "beta", steps=range(0, 100, 10), seed=1)
     with serve(root, load_fast="true") as url:
-        wait_for(lambda: all_runs_loaded(url, {"alpha": {10}, "beta": {10}}))
+        wait_for(lambda: all_runs_loaded(url, {"alpha": {90}, "beta": {90}}))
         tab = new_tab().open(url, view_hash(["alpha", "beta"], "dense_1"))
         tab.frame.locator(".detail-panel .derivative-plot canvas:not([hidden])").first.wait_for()
         assert tab.panel("alpha").locator(".panel-meta").text_content() == "4 layers · steps 0–90"
 
         logs.write_run(root, "alpha", steps=range(100, 200, 10), seed=3)  # the run grows
         logs.write_run(root, "gamma", steps=range(0, 50, 10), seed=2)  # a new run
-        wait_for(lambda: all_runs_loaded(url, {"alpha": {20}, "beta": {10}, "gamma": {5}}))
+        wait_for(lambda: all_runs_loaded(url, {"alpha": {190}, "beta": {90}, "gamma": {40}}))
         tab.page.locator("button.reload-button").click()
 
         tab.frame.locator(".run-choice", has_text="gamma").wait_for()

@@ -84,8 +84,8 @@ def test_tensorboard_serves_the_tab_and_the_report_agrees(s3, tmp_path, load_fas
     base = "/data/plugin/saturation/"
     with _serve(tmp_path, load_fast) as url:
         runs = wait_for(lambda: get_json(url + base + "runs")["runs"])
-        assert [(r["run"], [(l["tag"], l["steps"]) for l in r["layers"]]) for r in runs] == [
-            ("run1", [("1", 8), ("3", 8)])
+        assert [(r["run"], [(l["tag"], l["maxStep"]) for l in r["layers"]]) for r in runs] == [
+            ("run1", [("1", 70), ("3", 70)])
         ]
         overview = get_json(url + base + "overview?run=run1")
         assert overview["layers"] == ["1", "3"] and overview["steps"] == list(range(0, 80, 10))
