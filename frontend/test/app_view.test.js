@@ -9,9 +9,17 @@ test('saturatedWords names each of the server\'s words with its activations', ()
     tanh: { saturatedLabel: 'saturated' },
     relu: { saturatedLabel: 'dead' },
   };
-  assert.equal(saturatedWords(activations), 'saturated (sigmoid, tanh) or dead (relu) activations');
+  assert.equal(
+    saturatedWords(activations, ['sigmoid', 'relu', 'tanh']),
+    'saturated (sigmoid, tanh) or dead (relu) activations',
+  );
+});
+
+test('saturatedWords names only the activations asked for that the server describes', () => {
+  const activations = { sigmoid: { saturatedLabel: 'saturated' }, relu: { saturatedLabel: 'dead' } };
+  assert.equal(saturatedWords(activations, ['relu', 'gelu']), 'dead (relu) activations');
 });
 
 test('saturatedWords without activations from the server says saturated', () => {
-  assert.equal(saturatedWords({}), 'saturated activations');
+  assert.equal(saturatedWords({}, ['sigmoid']), 'saturated activations');
 });

@@ -23,12 +23,15 @@ const VISIBLE_MARGIN = 1;
 /**
  * The server's words for saturated values, with the activations that use each:
  * "saturated (sigmoid, tanh) or dead (relu) activations".
- * @param {Object<string, {saturatedLabel: string}>} activations
+ * @param {Object<string, {saturatedLabel: string}>} activations What the server says of each activation.
+ * @param {Iterable<string>} names The activations to name (those of the runs shown); named in the server's order.
  * @returns {string}
  */
-export function saturatedWords(activations) {
+export function saturatedWords(activations, names) {
+  const wanted = new Set(names);
   const byLabel = new Map();
   for (const [name, facts] of Object.entries(activations)) {
+    if (!wanted.has(name)) continue;
     if (!byLabel.has(facts.saturatedLabel)) byLabel.set(facts.saturatedLabel, []);
     byLabel.get(facts.saturatedLabel).push(name);
   }
@@ -153,7 +156,10 @@ export function createAppView(parent, actions) {
       toggle.setKind(frame.scaleKind);
       legend.update(shareScale(frame.scaleKind, 1), 'Saturated share', formatPercentTick);
       overviewSection.hidden = !frame.overviewShown;
-      overviewHint.textContent = `layers × steps · colour: share of ${saturatedWords(server.activations)} · click a layer for detail`;
+      const shown = new Set(frame.selected.flatMap((run) => frame.runs.find((entry) => entry.run === run).layers));
+      const names = new Set([...shown].map((layer) => layer.activation));
+      overviewHint.textContent =
+        `layers × steps · colour: share of ${saturatedWords(server.activations, names)} · click a layer for detail`;
       syncPanels(runPanels, runGrid, (run) =>
         createRunPanel(run, { tooltip, onSelectLayer: (layer) => actions.toggleLayer(layer) }),
       );

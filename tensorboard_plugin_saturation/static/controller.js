@@ -70,6 +70,7 @@ export const NO_SELECTION_NOTICE = 'Select one or more runs above to see their l
 export function createController({ fetchJson, view, host, pxRatio = 1 }) {
   const state = {
     runs: [], // GET runs' entries: {run, layers}
+    runIndex: new Map(), // run -> its entry
     server: serverInfo({}), // what GET runs says about the server: activations, limits, words
     selected: [],
     layer: null,
@@ -106,7 +107,7 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
   }
 
   function runEntry(run) {
-    return state.runs.find((entry) => entry.run === run) || null;
+    return state.runIndex.get(run) || null;
   }
 
   function layerOf(run, tag) {
@@ -120,15 +121,20 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
   }
 
   /** Columns to ask for a run: one per device pixel of its own share of the shared step axis. */
-  function columnsOf(run) {
-    const last = Math.max(...state.selected.map((name) => runLastStep(runEntry(name))));
-    const share = runShare(runLastStep(runEntry(run)), last);
-    return requestedColumns(view.overviewWidthCss() * share, state.pxRatio, state.server.limits.maxSteps);
+  function columnsOf(run, sharedLast, widthCss) {
+    const share = runShare(runLastStep(runEntry(run)), sharedLast);
+    return requestedColumns(widthCss * share, state.pxRatio, state.server.limits.maxSteps);
   }
 
-  /** The URLs the current state asks for, per selected run. */
-  function requestsOf(run) {
-    const columns = columnsOf(run);
+  /** The URLs the current state asks for, for each selected run. */
+  function selectedRequests() {
+    const sharedLast = Math.max(...state.selected.map((run) => runLastStep(runEntry(run))));
+    const widthCss = view.overviewWidthCss();
+    return new Map(state.selected.map((run) => [run, requestsOf(run, columnsOf(run, sharedLast, widthCss))]));
+  }
+
+  /** The URLs the current state asks for a run whose requests have `columns` columns. */
+  function requestsOf(run, columns) {
     const layer = state.layer ? layerOf(run, state.layer) : null;
     const unitRows = Math.round(view.unitsHeightCss * state.pxRatio);
     return {
@@ -269,7 +275,7 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
     const generation = ++state.generation;
     const isCurrent = () => generation === state.generation;
     renderFrame();
-    const requests = new Map(state.selected.map((run) => [run, requestsOf(run)]));
+    const requests = selectedRequests();
     if (!state.selected.length) {
       forgetUnwanted(requests);
       host.markFirstPaint();
@@ -306,6 +312,7 @@ export function createController({ fetchJson, view, host, pxRatio = 1 }) {
 
   function acceptRuns(body) {
     state.runs = body.runs;
+    state.runIndex = new Map(body.runs.map((entry) => [entry.run, entry]));
     state.server = serverInfo(body);
   }
 
