@@ -10,12 +10,10 @@ model.
 
 import collections
 import math
-import sys
 
 import keras
 import numpy as np
 
-from tensorboard_plugin_saturation import _legacy_keras
 from tensorboard_plugin_saturation._legacy_keras import EITHER as _keras
 
 from tensorboard_plugin_saturation import _recurrent
@@ -51,44 +49,22 @@ _LAYERS_WITH_ACTIVATION = (
 )
 
 
-def _activation_functions():
-    """Maps every function object we recognise to its activation name."""
-    modules = [keras.activations, keras.ops]
-    # TensorFlow's own functions, when a model uses them directly: then the
-    # process has imported TensorFlow already (importing it here would load
-    # it beside torch or JAX for nothing).
-    tf = sys.modules.get("tensorflow")
-    if tf is not None:
-        modules += [tf.nn, tf.math]
-    tf_keras = _legacy_keras.module()  # legacy Keras 2's own functions, when it is in use
-    if tf_keras is not None:
-        modules += [tf_keras.activations]
-    functions = {}
-    for name in activations_lib.ACTIVATIONS:
-        for module in modules:
-            function = getattr(module, name, None)
-            if function is not None:
-                functions[function] = name
-    return functions
-
-
-_FUNCTIONS = _activation_functions()
+def function_activation(function):
+    """The activation record name of an activation function (`activations.keras_name`), or None."""
+    return activations_lib.keras_name(function)
 
 
 def activation_name(layer):
-    """Returns "sigmoid", "tanh" or "relu" if `layer`'s output is one, else None."""
-    if isinstance(layer, _keras.layers.ReLU):
-        plain = (
-            layer.max_value is None
-            and float(layer.negative_slope) == 0.0
-            and float(layer.threshold) == 0.0
-        )
-        return "relu" if plain else None
+    """The activation record name of `layer`'s output (see `activations.py`), or None.
+
+    Activation layers (`ReLU`, `ELU`, `Activation`) are named by
+    `activations.keras_name`; layers with an `activation=` (Dense, Conv...) by
+    their activation function.
+    """
+    if isinstance(layer, (_keras.layers.ReLU, _keras.layers.ELU, _keras.layers.Activation)):
+        return activations_lib.keras_name(layer)
     if isinstance(layer, _LAYERS_WITH_ACTIVATION):
-        try:
-            return _FUNCTIONS.get(layer.activation)
-        except TypeError:  # an unhashable callable object
-            return None
+        return function_activation(layer.activation)
     return None
 
 
@@ -102,6 +78,8 @@ def unsupported_activation(layer):
             return None
         return "ReLU(max_value=%s, negative_slope=%s, threshold=%s)" % (
             layer.max_value, float(layer.negative_slope), float(layer.threshold))
+    if isinstance(layer, _keras.layers.ELU):
+        return None if activation_name(layer) else "ELU(alpha=%s)" % (layer.alpha,)
     if isinstance(layer, _LAYERS_WITH_ACTIVATION):
         if activation_name(layer):
             return None
@@ -117,7 +95,6 @@ _ACTIVATION_LAYERS = (
     _keras.layers.Softmax,
     _keras.layers.LeakyReLU,
     _keras.layers.PReLU,
-    _keras.layers.ELU,
 )
 
 
@@ -191,7 +168,6 @@ def find_targets(model, layers=None, roots=None):
       ValueError: A name matches no layer, or a given layer's activation is not
         supported.
     """
-    _FUNCTIONS.update(_activation_functions())  # TensorFlow or tf_keras imported since
     found = _walk_roots(model, roots)
     if layers is None:
         chosen = [(path, layer) for path, layer in found if _supported(layer)]
@@ -212,7 +188,7 @@ def find_targets(model, layers=None, roots=None):
                                   len(targets), output=id(layer) in outputs))
             continue
         for gate, function in _recurrent.gate_functions(layer):
-            name = _FUNCTIONS.get(function)
+            name = function_activation(function)
             if name is None:
                 continue
             if gate == "state":
@@ -245,7 +221,7 @@ def _skip_reason(layer):
         if layer.stateful:
             return "a stateful recurrent layer is not probed (its states belong to the training batches)"
         gates = [(gate, _function_name(f)) for gate, f in _recurrent.gate_functions(layer)
-                 if _FUNCTIONS.get(f) is None]
+                 if function_activation(f) is None]
         if gates:
             return "gates %s: activation %s is not supported" % (
                 ", ".join(g for g, _ in gates), ", ".join(sorted({n for _, n in gates})))

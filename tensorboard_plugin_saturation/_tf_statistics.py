@@ -635,8 +635,10 @@ class _TfOps:
 
     @staticmethod
     def where(condition, a, b):
-        """Float64 select (the formulas' constants are Python floats)."""
-        return tf.where(condition, tf.cast(a, tf.float64), tf.cast(b, tf.float64))
+        """Float64 select; the formulas' constants are Python floats, made float64
+        directly (`tf.cast` of a Python float would round it to float32 first)."""
+        wide = lambda v: tf.cast(v, tf.float64) if tf.is_tensor(v) else tf.constant(v, tf.float64)
+        return tf.where(condition, wide(a), wide(b))
 
     @staticmethod
     def false_like(x):

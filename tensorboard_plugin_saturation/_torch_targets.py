@@ -15,6 +15,15 @@ once (`capture`), in the order they run, which is the order the tab shows:
   tag = `"<module name>/<gate>"` (`"<module name>/l1_reverse/<gate>"` for
   other layers and directions), grouped by `"<module name>"` (or its layer).
 
+Not seen: what runs inside TorchScript modules (`torch.jit.script`; opaque
+to hooks and to the function mode), activations computed inside fused
+kernels other than the recurrent ones (`F.scaled_dot_product_attention`,
+custom C++/CUDA ops), and activations not in `activations.py` (GELU, SiLU,
+LeakyReLU, softmax, ...). A `torch.compile`d model is probed through its
+original, eager module. Transformer layers are seen: their fast path is off
+while the function mode is active, so their `F.relu` shows as
+`"<layer>/relu"`.
+
 A target's kernel, for the signals, is the weight (dim >= 2) of the module
 that produced the activation's input, looking through normalization, dropout
 and identity modules; the signals' input is that module's input. Units are
@@ -150,6 +159,8 @@ class Capture:
         handles = []
         try:
             for module in self._model.modules():
+                if isinstance(module, torch.jit.ScriptModule):
+                    continue  # compiled TorchScript: opaque, takes no hooks
                 handles.append(module.register_forward_pre_hook(self._pre_hook))
                 handles.append(module.register_forward_hook(self._post_hook, with_kwargs=True))
             if self._functions:

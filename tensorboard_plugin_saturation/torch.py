@@ -70,8 +70,9 @@ class SaturationLogger:
     training. Under `torch.distributed`, only rank 0 probes and writes.
 
     Args:
-      model: The `nn.Module` (a `DistributedDataParallel` or `DataParallel`
-        wrapper is unwrapped).
+      model: The `nn.Module` (`DistributedDataParallel`, `DataParallel` and
+        `torch.compile` wrappers are unwrapped: the probe runs the eager
+        module, without collectives or recompiles).
       log_dir: The run's directory: a path or a URL (`s3://bucket/run`).
       probe_data: The fixed probe batch: a tensor or array (called as
         `model(probe)`), a tuple/list (`model(*probe)`; nested, e.g.
@@ -94,8 +95,7 @@ class SaturationLogger:
                  eps=activations_lib.DEFAULT_EPS):
         if not isinstance(model, nn.Module):
             raise TypeError("SaturationLogger: model must be a torch.nn.Module; got %s" % type(model).__name__)
-        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
-            model = model.module
+        model = _unwrap(model)
         self.model = model
         self.log_dir = _check_log_dir(log_dir)
         self.update_freq = _check_update_freq(update_freq)
@@ -374,6 +374,17 @@ def _select(found, layers, capture):
             )
         chosen.extend(t for t in matches if t not in chosen)
     return [t for t in found if t in chosen]
+
+
+def _unwrap(model):
+    """The module the probe runs: inside DDP/DataParallel wrappers and `torch.compile` (eager, same weights)."""
+    while True:
+        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            model = model.module
+        elif isinstance(getattr(model, "_orig_mod", None), nn.Module):  # torch.compile's OptimizedModule
+            model = model._orig_mod  # pylint: disable=protected-access
+        else:
+            return model
 
 
 def _is_rank_zero():

@@ -67,7 +67,7 @@ def test_recurrent_layers_log_every_gate_recomputed_exactly_inside_the_probe(tmp
     # The gates at step 0 from a numpy re-implementation of each cell on the initial weights.
     bi = model.get_layer("bi")
     extract = keras.Model(model.input, [model.get_layer(n).input for n in ("gru_after", "gru_before", "rnn")])
-    gru_after_in, gru_before_in, rnn_in = [np.asarray(a, np.float64) for a in extract(probe)]
+    gru_after_in, gru_before_in, rnn_in = [cells.numpy(a).astype(np.float64) for a in extract(probe)]
     want = {}
     forward, _ = cells.numpy_lstm(probe.astype(np.float64), *cells.weights(bi.forward_layer))
     backward, _ = cells.numpy_lstm(probe[:, ::-1].astype(np.float64), *cells.weights(bi.backward_layer))

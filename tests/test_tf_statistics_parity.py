@@ -237,6 +237,50 @@ def test_hand_computed_relu_rows():
     assert histogram[0] == 3 and histogram[14] == 1 and histogram[15] == 2 and histogram.sum() == 6
 
 
+# Hand-computed rows of the other activations (the same rows as tests/test_numpy_statistics.py):
+# activation, data, exact fields, non-empty histogram bins.
+_SELU_LOW32 = 1.7580993175506592  # -float32(-scale * alpha)
+HAND_ROWS = [
+    ("hard_sigmoid", [[0.0, 0.25, 1.0], [0.0, 0.5, 1.0]],
+     dict(saturatedLow=2 / 6, saturatedHigh=2 / 6, stuckUnits=2, meanDerivative=2 / 6 / 6, phi=0.75, outOfRange=0),
+     {0: 2, 9: 1, 17: 1, 33: 2}),
+    ("hard_sigmoid(slope=0.2)", [[0.0, 0.25, 1.0, 0.5]],
+     dict(saturatedLow=0.25, saturatedHigh=0.25, meanDerivative=0.1), {0: 1, 9: 1, 17: 1, 33: 1}),
+    ("relu6", [[0.0, 3.0, 6.0], [0.0, 1.0, 6.0]],
+     dict(saturatedLow=2 / 6, saturatedHigh=2 / 6, stuckUnits=2, meanDerivative=1 / 3, phi=np.nan),
+     {0: 2, 14: 1, 15: 1, 17: 2}),
+    ("relu(max_value=0.5)", [[0.0, 0.25, 0.5, 0.75]],
+     dict(saturatedLow=0.25, saturatedHigh=0.5, outOfRange=0.25, meanDerivative=0.25), {0: 1, 12: 1, 13: 2}),
+    ("hard_tanh", [[-1.0, 0.0, 1.0], [-1.0, 0.5, 1.0]],
+     dict(saturatedLow=2 / 6, saturatedHigh=2 / 6, stuckUnits=2, meanDerivative=1 / 3, phi=0.75),
+     {0: 2, 17: 1, 25: 1, 33: 2}),
+    ("softsign", [[-0.995, -0.5, 0.0, 0.5, 0.995]],
+     dict(saturatedLow=0.2, saturatedHigh=0.2, meanDerivative=(2 * 0.0049999952316284**2 + 1.5) / 5, phi=(2 * 0.9950000047683716 + 1) / 5),
+     {0: 1, 8: 1, 16: 1, 24: 1, 31: 1}),
+    ("elu", [[-1.0, -0.995, -0.5, 0.0, 2.0]],
+     dict(saturatedLow=0.4, saturatedHigh=0, stuckUnits=2, meanDerivative=(0.0049999952316284 + 2.5) / 5, phi=np.nan),
+     {0: 2, 8: 1, 16: 1, 30: 1}),
+    ("selu", [[-_SELU_LOW32, -1.75, 0.0, 1.0507]],
+     dict(saturatedLow=0.5, outOfRange=0,
+          meanDerivative=((-1.75 + _SELU_LOW32) + _SELU_LOW32 + activations.SELU_SCALE) / 4),
+     {1: 1, 2: 1, 16: 1, 29: 1}),
+]
+
+
+@pytest.mark.parametrize("act, data, fields, bins", HAND_ROWS, ids=[row[0] for row in HAND_ROWS])
+def test_hand_computed_rows_of_the_other_activations(act, data, fields, bins):
+    layer, _ = _tf_stats(np.array(data, F32), act, "auto-function")
+    for name, want in fields.items():
+        got = numpy_statistics.field(layer, name)
+        if np.isnan(want):
+            assert np.isnan(got), name
+        else:
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-15), name
+    histogram = layer[len(metadata.STATS_FIELDS):]
+    assert len(histogram) == len(activations.get(act).edges) - 1
+    assert {int(i): int(histogram[i]) for i in np.flatnonzero(histogram)} == bins
+
+
 @pytest.mark.parametrize("mode, act", [
     ("eager", "tanh"), ("function", "tanh"), ("eager", "selu"), ("function", "relu(max_value=0.7)"),
 ])

@@ -266,3 +266,27 @@ def test_numpy_probe_of_float64_runs_in_the_models_dtype(tmp_path):
         logger.log(0)
     series, _ = read_run(str(tmp_path / "run"))
     assert numpy_statistics.field(series["out"][0][1], "count") == 8 * 3
+
+
+def test_transformer_layers_functional_relu_is_seen(tmp_path):
+    """The encoder layer's fast path is off while the function mode runs: its F.relu is found."""
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True)
+    model = nn.Sequential(nn.TransformerEncoder(layer, 2, enable_nested_tensor=False), nn.Linear(16, 1), nn.Sigmoid())
+    with SaturationLogger(model, str(tmp_path / "run"), torch.randn(4, 5, 16)) as logger:
+        assert [t.tag for t in logger.targets] == ["0.layers.0/relu", "0.layers.1/relu", "2"]
+        logger.log(0)
+    series, contents = read_run(str(tmp_path / "run"))
+    assert contents["0.layers.0/relu"]["units"] == 32  # the feed-forward width
+    assert numpy_statistics.field(series["0.layers.0/relu"][0][1], "count") == 4 * 5 * 32
+
+
+def test_torchscript_modules_are_opaque_and_compiled_models_are_probed_eagerly(tmp_path):
+    scripted = torch.jit.script(Block())  # its torch.sigmoid is inside TorchScript
+    logger = SaturationLogger(nn.Sequential(scripted, nn.Linear(10, 4), nn.Tanh()), str(tmp_path / "a"), torch.randn(3, 6))
+    assert [t.tag for t in logger.targets] == ["2"]
+    eager = Net()
+    compiled = torch.compile(eager)
+    logger = SaturationLogger(compiled, str(tmp_path / "b"), torch.randn(3, 6))
+    assert logger.model is eager
+    assert [t.tag for t in logger.targets][:2] == ["block/sigmoid", "act"]
