@@ -24,6 +24,10 @@ other processes on the same cores disturb least. Each timed fit creates,
 writes and closes its event files, like a real `fit`.
 
     python benchmarks/bench_callback.py [--repeats 7] [--epochs 2] [--batch-size 32] [--arms sat_10,...]
+
+On Keras' JAX or torch backend (`KERAS_BACKEND=jax python benchmarks/bench_callback.py`)
+the arms are `sat_10` and `sat_epoch` (the other two need TensorFlow), and
+TensorFlow is not imported.
 """
 
 import argparse
@@ -36,13 +40,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from sklearn import datasets  # noqa: E402
 from sklearn import preprocessing  # noqa: E402
 
 import tensorboard_plugin_saturation as sat  # noqa: E402
 
 _ARMS = ("none", "sat_10", "sat_epoch", "naive_10", "keras_tb")
+_TF_ONLY_ARMS = ("naive_10", "keras_tb")
 _BUDGETS = {"sat_10": 1.3, "sat_epoch": 1.05}
 _ANCHORS = {"naive_10": 3.1, "keras_tb": 1.3}
 _PROBE_SAMPLES = 256
@@ -60,6 +64,9 @@ class NaiveHistogramCallback(keras.callbacks.Callback):
         self._extractors = []
 
     def on_train_begin(self, logs=None):
+        import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+        self._summary = tf.summary
         self._writer = tf.summary.create_file_writer(self._log_dir)
         self._extractors = [
             (layer.name, keras.Model(self.model.input, layer.output))
@@ -73,7 +80,7 @@ class NaiveHistogramCallback(keras.callbacks.Callback):
             return
         with self._writer.as_default():
             for name, extractor in self._extractors:
-                tf.summary.histogram(name, extractor(self._probe), step=step)
+                self._summary.histogram(name, extractor(self._probe), step=step)
 
     def on_train_end(self, logs=None):
         self._writer.close()
@@ -122,13 +129,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=7, help="timed fits per arm")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed fit")
     parser.add_argument("--batch-size", type=int, default=32, help="training batch size")
-    parser.add_argument("--arms", default=",".join(_ARMS[1:]),
-                        help="comma-separated subset of %s" % ", ".join(_ARMS[1:]))
+    available = [arm for arm in _ARMS[1:]
+                 if keras.backend.backend() == "tensorflow" or arm not in _TF_ONLY_ARMS]
+    parser.add_argument("--arms", default=",".join(available),
+                        help="comma-separated subset of %s" % ", ".join(available))
     args = parser.parse_args()
     arms = [arm for arm in args.arms.split(",") if arm]
-    unknown = sorted(set(arms) - set(_ARMS[1:]))
+    unknown = sorted(set(arms) - set(available))
     if unknown or not arms:
-        parser.error("unknown arms %s; choose from %s" % (unknown, ", ".join(_ARMS[1:])))
+        parser.error("unknown arms %s on the %s backend; choose from %s"
+                     % (unknown, keras.backend.backend(), ", ".join(available)))
 
     x, y = digits()
     probe = x[:_PROBE_SAMPLES]
@@ -162,8 +172,9 @@ def main():
 
     base = statistics.median(wall["none"])
     batches = args.epochs * -(-len(x) // args.batch_size)
-    print("%d timed fits per arm of %d epochs (%d batches), batch %d, probe %d samples"
-          % (args.repeats, args.epochs, batches, args.batch_size, _PROBE_SAMPLES))
+    print("Keras %s on %s: %d timed fits per arm of %d epochs (%d batches), batch %d, probe %d samples"
+          % (keras.__version__, keras.backend.backend(), args.repeats, args.epochs, batches,
+             args.batch_size, _PROBE_SAMPLES))
     print("ratio: of the median wall times; flanked: median of each fit's ratio to the mean of the")
     print("fits without callback just before and after it; cpu: of the median CPU times of the process")
     print("%-10s %9s %7s %8s %7s %8s %7s %10s" % (

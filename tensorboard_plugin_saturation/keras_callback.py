@@ -51,14 +51,19 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     dashboard shows them in.
 
     The forward pass of the probe batch and the statistics of all layers run
-    in one compiled `tf.function`; only a few hundred numbers per layer reach
-    the host. The summary writer is created at the first log and closed in
-    `on_train_end`: a `fit` that logs nothing leaves no event file.
+    in the backend's compiled function (`tf.function` on TensorFlow and
+    tf_keras, `jax.jit` on JAX, eager under `torch.no_grad()` on torch; see
+    `_probe.py`); only a few hundred numbers per layer reach the host. The
+    JAX and torch backends import no TensorFlow. The event file writer is
+    created at the first log and closed in `on_train_end`: a `fit` that logs
+    nothing leaves no event file.
 
     A failure while logging (an unwritable `log_dir`, a probe batch the model
     cannot take) never stops training: it warns once and logging stops for the
     rest of that `fit`. A model without a supported layer warns once and logs
     nothing.
+
+    The same class is a tf_keras (legacy Keras 2) callback.
 
     Distributed training: with `tf.distribute.MirroredStrategy` the callback
     runs once per step on the host, so each layer gets one value per step.
@@ -135,7 +140,9 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
         self._active = False
         self._last_step = None  # the last step logged
         self._known_step = 0  # the step when last read
-        self._unread_batches = 0  # batch ends since then
+        self._unread_batches = 0  # optimizer steps at most since then
+        self._batches_begun = 0  # the index of the last batch begun in the epoch
+        self._steps_per_execution = None  # of the current fit, read when first needed
         self._batches_trained = 0  # over every fit: the step when the optimizer never steps
         self._epoch_start = 0  # _batches_trained at the start of the epoch
         self._counting = False  # True once the step is _batches_trained
@@ -143,6 +150,7 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
 
     def on_train_begin(self, logs=None):
         self._active = False
+        self._steps_per_execution = None
         if not is_chief(*_task_of(getattr(self.model, "distribute_strategy", None))):
             return
         plan = _plan(self.model, self.probe_data)
@@ -164,32 +172,60 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = self._batches_trained
 
-    def on_train_batch_end(self, batch, logs=None):
-        # `batch` is the index in the epoch of the last batch trained (several
-        # with steps_per_execution).
-        self._batches_trained = self._epoch_start + batch + 1
-        if not self._active or self.update_freq == "epoch":
+    # The callback works at the start of each batch: Keras hands end-of-batch
+    # hooks the batch's logs, which makes it wait for the device after every
+    # batch (on JAX and torch also for every other callback, which would else
+    # run asynchronously). The start of a batch sees the state after the
+    # previous update, the same as the end of the previous batch; the end of
+    # the epoch covers its last batch.
+    def on_train_batch_begin(self, batch, logs=None):
+        # `batch` is the index in the epoch of the next batch to train (the
+        # first of several with steps_per_execution).
+        self._batches_trained = self._epoch_start + batch
+        self._batches_begun = batch
+        if self._active and self.update_freq != "epoch":
+            self._log_if_due()
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps = (getattr(self, "params", None) or {}).get("steps")
+        if not steps:  # a dataset of unknown length: the last call's batches
+            steps = self._batches_begun + self._steps_per_call()
+        self._batches_trained = self._epoch_start + steps
+        if not self._active:
             return
+        if self.update_freq == "epoch":
+            self._log_safely()
+        else:
+            self._log_if_due(at_epoch_end=True)
+
+    def _log_if_due(self, at_epoch_end=False):
+        """Logs when the step has reached the next multiple of update_freq."""
         last = -1 if self._last_step is None else self._last_step
         due = (last // self.update_freq + 1) * self.update_freq
         if self._counting:
             if self._batches_trained >= due:
                 self._log_safely(step=self._batches_trained)
             return
-        # Reading the iteration count waits for the device; read it only once
-        # it can have reached the next multiple of update_freq. A batch end
-        # follows at most `steps_per_execution` optimizer steps.
-        self._unread_batches += 1
-        steps_per_call = getattr(self.model, "steps_per_execution", 1) or 1
-        if self._known_step + self._unread_batches * steps_per_call < due:
-            return
+        # Reading the iteration count waits for the device (and on JAX syncs
+        # the model's variables); read it only once it can have reached the
+        # next multiple of update_freq: a call trains at most
+        # `steps_per_execution` batches, one optimizer step each.
+        if not at_epoch_end:
+            self._unread_batches += self._steps_per_call() if self._batches_begun else 0
+            if self._known_step + self._unread_batches < due:
+                return
         self._known_step, self._unread_batches = self._step(), 0
         if self._known_step >= due:
             self._log_safely(step=self._known_step)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if self._active and self.update_freq == "epoch":
-            self._log_safely()
+    def _steps_per_call(self):
+        """`steps_per_execution` of the fit, read once per fit (tf_keras holds it in a variable)."""
+        if self._steps_per_execution is None:
+            # The raw model: on JAX, Callback.model syncs every variable.
+            model = getattr(self, "_model", None) or self.model
+            value = getattr(model, "steps_per_execution", 1) or 1
+            self._steps_per_execution = max(1, int(value if isinstance(value, int) else _probe.host_value(value)))
+        return self._steps_per_execution
 
     def on_train_end(self, logs=None):
         self._active = False
