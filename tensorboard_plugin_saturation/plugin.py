@@ -120,7 +120,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         return self._answers.get(
             ("overview", experiment_id, run, max_steps),
             _version(layers),
-            lambda: self._overview(ctx, experiment_id, run, layers, max_steps),
+            lambda: _Answer(self._overview(ctx, experiment_id, run, layers, max_steps)),
         )
 
     def _overview(self, ctx, experiment_id, run, layers, max_steps):
@@ -157,6 +157,13 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def layer_impl(self, ctx, experiment_id, run, tag, max_steps):
         layer = self._find_layer(ctx, experiment_id, run, tag)
+        return self._answers.get(
+            ("layer", experiment_id, run, tag, max_steps),
+            layer.stamp,
+            lambda: _Answer(self._layer(ctx, experiment_id, run, tag, layer, max_steps)),
+        )
+
+    def _layer(self, ctx, experiment_id, run, tag, layer, max_steps):
         series = self._layer_series(ctx, experiment_id, run, layer)
         if series is None:
             raise errors.NotFoundError("tag %r of run %r cannot be read" % (tag, run))
@@ -203,6 +210,13 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
     def units_impl(self, ctx, experiment_id, run, tag, max_steps, max_units):
         layer = self._find_layer(ctx, experiment_id, run, tag)
+        return self._answers.get(
+            ("units", experiment_id, run, tag, max_steps, max_units),
+            layer.stamp,
+            lambda: _Answer(self._units(ctx, experiment_id, run, tag, layer, max_steps, max_units)),
+        )
+
+    def _units(self, ctx, experiment_id, run, tag, layer, max_steps, max_units):
         if layer.units_tag is None:
             raise errors.NotFoundError("tag %r of run %r has no per-unit data" % (tag, run))
         series = self._reader.series(
@@ -245,7 +259,8 @@ class SaturationPlugin(base_plugin.TBPlugin):
 
         def compute():
             self._reader.prefetch(ctx, experiment_id, run, layers, signals=True)
-            return diagnosis.diagnose_run(self._reader, ctx, experiment_id, run, layers)
+            result = diagnosis.diagnose_run(self._reader, ctx, experiment_id, run, layers)
+            return None if result is None else _Answer(result)
 
         result = self._answers.get(("diagnosis", experiment_id, run), _version(layers), compute)
         if result is None:
@@ -407,12 +422,22 @@ def _floats(values, digits=None):
     return out
 
 
+class _Answer(dict):
+    """A cached answer: serialized once, on its first response, then served as that text."""
+
+    json_text = None
+
+
 def _json(request, body):
     """Serializes `body` with the C JSON encoder; the impls already map NaN to
     null, so TensorBoard's recursive `Cleanse` (the slowest part of a large
     response) is only the fallback for a body the fast path refuses."""
-    try:
-        text = json.dumps(body, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
-        return http_util.Respond(request, body, "application/json")
+    text = getattr(body, "json_text", None)
+    if text is None:
+        try:
+            text = json.dumps(body, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError):
+            return http_util.Respond(request, body, "application/json")
+        if isinstance(body, _Answer):
+            body.json_text = text
     return http_util.Respond(request, text, "application/json")

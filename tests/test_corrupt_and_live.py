@@ -147,11 +147,15 @@ def test_overview_and_diagnosis_are_cached_per_run_until_the_run_grows(tmp_path)
     for _ in range(3):
         assert client.get(ROOT + "/diagnosis?run=live").get_json() == first
         assert client.get(ROOT + "/overview?run=live").get_json()["values"] == [[0.0] * 5]
-    assert provider.reads == 1  # every answer after the first came from the caches
+        assert client.get(ROOT + "/layer?run=live&tag=dense").get_json()["totalSteps"] == 5
+        assert client.get(ROOT + "/units?run=live&tag=dense").get_json()["stuckUnits"] == [0] * 5
+    assert provider.reads == 2  # the units series once; every other answer came from the caches
 
     write_events(logdir, "live", stuck)
     multiplexer.Reload()
     grown = client.get(ROOT + "/diagnosis?run=live").get_json()
     assert grown["status"] == "saturated" and [(f["layers"], f["step"]) for f in grown["findings"]] == [(["dense"], 5)]
     assert client.get(ROOT + "/overview?run=live").get_json()["values"] == [[0.0] * 5 + [1.0] * 4]
-    assert provider.reads == 2
+    assert client.get(ROOT + "/layer?run=live&tag=dense").get_json()["totalSteps"] == 9
+    assert client.get(ROOT + "/units?run=live&tag=dense").get_json()["stuckUnits"] == [0] * 5 + [2] * 4
+    assert provider.reads == 4
