@@ -137,6 +137,42 @@ def test_step_0_statistics_equal_the_numpy_reference(epoch_run):
         np.testing.assert_array_equal(series(log_dir, tag + metadata.UNITS_SUFFIX)[0], reference.units)
 
 
+def test_new_activations_are_logged_with_their_records_and_equal_the_numpy_reference(tmp_path):
+    """relu6, ReLU(max_value=0.5), ELU(alpha=0.5), selu, hard_sigmoid, softsign, hard_tanh: fit 2 epochs."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((3,))
+    h = keras.layers.Dense(6, name="d6")(inputs)
+    h = keras.layers.ReLU(max_value=6.0, name="r6")(h)
+    h = keras.layers.Dense(6, kernel_initializer=keras.initializers.RandomNormal(stddev=2.0), name="dhalf")(h)
+    h = keras.layers.ReLU(max_value=0.5, name="rhalf")(h)
+    h = keras.layers.Dense(6, kernel_initializer=keras.initializers.RandomNormal(stddev=3.0), name="de")(h)
+    h = keras.layers.ELU(alpha=0.5, name="elu")(h)
+    h = keras.layers.Dense(6, activation="selu", name="selu")(h)
+    h = keras.layers.Dense(6, activation="hard_sigmoid", name="hard")(h)
+    h = keras.layers.Dense(6, activation="softsign", name="soft")(h)
+    h = keras.layers.Dense(6, activation="hard_tanh", name="htanh")(h)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="out")(h))
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    x = np.random.default_rng(0).normal(0, 3, (8, 3)).astype(np.float32)
+    names = {"r6": "relu6", "rhalf": "relu(max_value=0.5)", "elu": "elu(alpha=0.5)", "selu": "selu",
+             "hard": "hard_sigmoid", "soft": "softsign", "htanh": "hard_tanh"}
+    outputs = keras.Model(inputs, [model.get_layer(n).output for n in names])(x[:4])
+    log_dir = str(tmp_path / "run")
+    model.fit(x, np.zeros((8, 1)), batch_size=4, epochs=2, verbose=0,
+              callbacks=[sat.SaturationCallback(log_dir, x[:4])])
+    contents = {tag: content for step, tag, _, content in read_events(log_dir) if step == 0}
+    fields = len(metadata.STATS_FIELDS)
+    for (tag, name), output in zip(names.items(), outputs):
+        assert contents[tag]["activation"] == name
+        reference = numpy_statistics.compute(np.asarray(output), name)
+        logged = series(log_dir, tag)
+        assert len(logged) == 3  # step 0 and after each epoch
+        np.testing.assert_array_equal(logged[0][fields:], reference.layer[fields:], err_msg=tag)
+        np.testing.assert_allclose(logged[0][:fields], reference.layer[:fields], rtol=1e-6, atol=1e-9, err_msg=tag)
+        np.testing.assert_array_equal(series(log_dir, tag + metadata.UNITS_SUFFIX)[0], reference.units)
+        assert numpy_statistics.field(logged[0], "outOfRange") == 0, tag
+
+
 def test_step_0_signals_hold_input_scale_kernel_and_learning_rate(epoch_run):
     log_dir, inputs, _, kernels = epoch_run
     dense = series(log_dir, "dense/signals")[0]
@@ -368,14 +404,21 @@ def test_discovery_in_a_sequential_model():
         keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
         keras.layers.ReLU(max_value=6.0, name="relu6"),
         keras.layers.LeakyReLU(name="leaky"),
+        keras.layers.ReLU(max_value=2.0, negative_slope=0.1, name="leaky_clipped"),
         keras.layers.Flatten(name="flat"),
         keras.layers.Dense(3, activation=tf.nn.relu, name="tf_relu"),
         keras.layers.ReLU(name="plain_relu"),
+        keras.layers.ReLU(max_value=0.5, name="relu_half"),
+        keras.layers.ELU(alpha=0.5, name="elu_half"),
+        keras.layers.Dense(3, activation="hard_sigmoid", name="hard"),
+        keras.layers.Activation("selu", name="selu"),
         keras.layers.Dense(3, activation="softmax", name="softmax"),
     ])
-    # ReLU(max_value=6) is relu6 (activations.keras_name); LeakyReLU and softmax have no record.
+    # ReLU(max_value=6.0) is relu6 (saturates at both ends), other maxima are parametrised records.
     assert discovered(model) == [
-        ("conv", "relu", 0), ("relu6", "relu6", 1), ("tf_relu", "relu", 2), ("plain_relu", "relu", 3)
+        ("conv", "relu", 0), ("relu6", "relu6", 1), ("tf_relu", "relu", 2), ("plain_relu", "relu", 3),
+        ("relu_half", "relu(max_value=0.5)", 4), ("elu_half", "elu(alpha=0.5)", 5), ("hard", "hard_sigmoid", 6),
+        ("selu", "selu", 7),
     ]
 
 
