@@ -86,11 +86,11 @@ def unsupported_activation(layer):
         name = _function_name(layer.activation)
         return None if name == "linear" else name
     if isinstance(layer, _ACTIVATION_LAYERS):
-        return None if activation_name(layer) else type(layer).__name__
+        return type(layer).__name__
     return None
 
 
-# Activation layers the plugin has no record for (ELU: only with alpha <= 0).
+# Layers that are an activation the plugin has no record for.
 _ACTIVATION_LAYERS = (
     _keras.layers.Softmax,
     _keras.layers.LeakyReLU,
