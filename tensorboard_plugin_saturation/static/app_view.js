@@ -109,22 +109,24 @@ export function createAppView(parent, actions) {
     { rootMargin: `${VISIBLE_MARGIN * 100}% 0px` },
   );
 
-  function syncPanels(panels, grid, create) {
+  /** Keeps one panel per run of `runs` in `grid`, in that order. */
+  function syncPanels(panels, grid, runs, create) {
+    const wanted = new Set(runs);
     for (const [run, panel] of panels) {
-      if (!selected.includes(run)) {
+      if (!wanted.has(run)) {
         observer.unobserve(panel.element);
         panel.element.remove();
         panels.delete(run);
       }
     }
-    for (const run of selected) {
+    for (const run of runs) {
       if (!panels.has(run)) {
         const panel = create(run);
         panels.set(run, panel);
         observer.observe(panel.element);
       }
     }
-    replaceChildren(grid, selected.map((run) => panels.get(run).element));
+    replaceChildren(grid, runs.map((run) => panels.get(run).element));
   }
 
   function colors() {
@@ -156,16 +158,22 @@ export function createAppView(parent, actions) {
       toggle.setKind(frame.scaleKind);
       legend.update(shareScale(frame.scaleKind, 1), 'Saturated share', formatPercentTick);
       overviewSection.hidden = !frame.overviewShown;
-      const shown = new Set(frame.selected.flatMap((run) => frame.runs.find((entry) => entry.run === run).layers));
-      const names = new Set([...shown].map((layer) => layer.activation));
+      const chosen = new Set(frame.selected);
+      const names = new Set();
+      for (const entry of frame.runs) {
+        if (chosen.has(entry.run)) for (const layer of entry.layers) names.add(layer.activation);
+      }
       overviewHint.textContent =
         `layers × steps · colour: share of ${saturatedWords(server.activations, names)} · click a layer for detail`;
-      syncPanels(runPanels, runGrid, (run) =>
+      syncPanels(runPanels, runGrid, selected, (run) =>
         createRunPanel(run, { tooltip, onSelectLayer: (layer) => actions.toggleLayer(layer) }),
       );
       detailSection.hidden = !frame.detailShown;
       detailTitle.textContent = frame.layer || '';
-      syncPanels(detailPanels, detailGrid, (run) => createDetailPanel(run, { tooltip }));
+      // Detail panels exist only while a layer is shown in detail.
+      syncPanels(detailPanels, detailGrid, frame.detailShown ? selected : [], (run) =>
+        createDetailPanel(run, { tooltip }),
+      );
     },
 
     overviewWidthCss() {
