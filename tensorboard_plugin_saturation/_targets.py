@@ -275,7 +275,7 @@ def _resolve(model, found, entry):
         layer = entry
         path = next((p for p, other in found if other is layer), (layer.name,))
     if not _supported(layer):
-        why = _skip_reason(layer) or "its output is not sigmoid, tanh or relu, and it is not a recurrent layer"
+        why = _skip_reason(layer) or "its output is no activation the plugin has a record for, and it is not a recurrent layer"
         raise ValueError(
             "SaturationCallback: layer %r (%s) has no supported activation: %s. "
             "Received: layers=[..., %r, ...]"

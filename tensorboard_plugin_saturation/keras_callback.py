@@ -17,10 +17,12 @@ from tensorboard_plugin_saturation import activations as activations_lib
 class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     """Logs per-layer saturation statistics for the Saturation tab of TensorBoard.
 
-    Every layer whose output is a sigmoid, tanh or relu (the `activation=` of
-    `Dense`, `EinsumDense` and convolution layers, standalone `Activation` and
-    plain `ReLU` layers, anywhere inside the model: nested models, custom
-    `Layer`s, wrappers), and every gate of its LSTM, GRU and SimpleRNN layers
+    Every layer whose output is an activation `activations.py` has a record
+    for (sigmoid, tanh, relu, relu6, hard_sigmoid, softsign, elu, selu,
+    hard_tanh), whether the `activation=` of `Dense`, `EinsumDense` and
+    convolution layers or a standalone `Activation`, `ReLU` or `ELU` layer,
+    anywhere inside the model (nested models, custom `Layer`s, wrappers), and
+    every gate of its LSTM, GRU and SimpleRNN layers
     (`NAME/input`, `NAME/forget`, ...: recomputed from the layer's weights by
     `_recurrent.py`, over every time step), is probed with the fixed batch
     `probe_data`: once before training starts and then every `update_freq`.
@@ -159,7 +161,7 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
         if not targets:
             self._warn(
                 "SaturationCallback: model %r has no layer whose activation is "
-                "sigmoid, tanh or relu; nothing is logged to %r.%s"
+                "supported by the plugin; nothing is logged to %r.%s"
                 % (self.model.name, self.log_dir, _skipped_text(skipped))
             )
             return

@@ -23,6 +23,7 @@ from tensorboard_plugin_saturation import _probe  # noqa: E402
 from tensorboard_plugin_saturation import _probe_tf  # noqa: E402
 from tensorboard_plugin_saturation import _targets  # noqa: E402
 from tensorboard_plugin_saturation import keras_callback as keras_lib  # noqa: E402
+from tensorboard_plugin_saturation import activations as activations_lib  # noqa: E402
 from tensorboard_plugin_saturation import metadata  # noqa: E402
 from tensorboard_plugin_saturation import reader as reader_lib  # noqa: E402
 from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
@@ -347,7 +348,11 @@ def test_a_model_without_supported_activation_warns_once_and_logs_nothing(tmp_pa
         model.fit(x, y, epochs=2, verbose=0, callbacks=[sat.SaturationCallback(str(log_dir), x)])
     found = saturation_warnings(record)
     assert len(found) == 1
-    assert "has no layer whose activation is sigmoid, tanh or relu" in str(found[0].message)
+    supported = ", ".join(activations_lib.ACTIVATIONS)
+    assert str(found[0].message) == (
+        "SaturationCallback: model '%s' has no layer whose activation is supported by the plugin; nothing is "
+        "logged to %r. 1 layer(s) not logged: dense (activation softmax is not supported; supported: %s)."
+        % (model.name, str(log_dir), supported))
     assert not log_dir.exists()
 
 
