@@ -57,13 +57,33 @@ def module_activation(module):
     if isinstance(module, nn.Hardsigmoid):
         return "hard_sigmoid"
     if isinstance(module, nn.ELU):
+        return _elu_name(module.alpha)
+    if isinstance(module, nn.CELU):  # CELU(alpha) is ELU(alpha) only for alpha 1 (f' = 1 + y / alpha)
         return "elu" if float(module.alpha) == 1.0 else None
+    if isinstance(module, nn.SELU):
+        return "selu"
+    if isinstance(module, nn.Softsign):
+        return "softsign"
     return None
 
 
 def _hardtanh_name(min_val, max_val):
-    bounds = (float(min_val), float(max_val))
-    return {(-1.0, 1.0): "hard_tanh", (0.0, 6.0): "relu6"}.get(bounds)
+    """hard_tanh for (-1, 1); relu(max_value=V) (relu6 for V = 6) for (0, V)."""
+    low, high = float(min_val), float(max_val)
+    if (low, high) == (-1.0, 1.0):
+        return "hard_tanh"
+    return _parametrised("relu", high) if low == 0.0 else None
+
+
+def _elu_name(alpha):
+    return _parametrised("elu", alpha)
+
+
+def _parametrised(family, value):
+    try:
+        return activations_lib.parametrised(family, float(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def _function_table():
@@ -83,6 +103,8 @@ def _function_table():
     table[F.hardsigmoid] = "hard_sigmoid"
     table[F.hardtanh] = "hard_tanh"
     table[F.elu] = "elu"
+    table[F.selu] = table[torch.selu] = "selu"
+    table[F.softsign] = "softsign"
     return table
 
 
@@ -101,12 +123,12 @@ def function_activation(func, args, kwargs):
         return _hardtanh_name(min_val, max_val)
     if name == "elu":
         alpha = kwargs.get("alpha", args[1] if len(args) > 1 else 1.0)
-        return "elu" if float(alpha) == 1.0 else None
+        return _elu_name(alpha)
     return name
 
 
 def supported(name):
-    return name is not None and name in activations_lib.ACTIVATIONS
+    return name is not None and activations_lib.is_supported(name)
 
 
 _ACTIVATION_MODULES = (
