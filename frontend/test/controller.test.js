@@ -160,6 +160,8 @@ test('every overview is drawn on one step domain and the scale kind of the state
     ],
   );
   assert.deepEqual(views[0].server, { limits: LIMITS, activations: {}, causeLabels: {} });
+  // Each run's drawing gets its layers from GET runs (gates and outputs).
+  assert.deepEqual(views.map((plotView) => plotView.layers), [RUNS.runs[0].layers, RUNS.runs[1].layers]);
 });
 
 test('without runs in the URL the first run is selected', async () => {
@@ -273,6 +275,7 @@ test('a layer in detail fetches its layer and units answers and shares one distr
     0.75,
     [0, 10000],
   ]);
+  assert.deepEqual(plotView.layerInfo, RUNS.runs[0].layers[1]); // the layer's entry in GET runs
   assert.deepEqual(view.of('showDetailMessage').at(-1), ['short', 'This run has no layer named “dense_1”.', 'empty']);
   assert.deepEqual(view.of('revealDetail'), [[]]);
   assert.deepEqual(view.of('renderFrame').at(-1)[0].detailShown, true);
