@@ -10,6 +10,7 @@ device tensors without copying them, so a caller can stack many layers into
 one transfer.
 """
 
+import numpy as np
 import torch
 
 from tensorboard_plugin_saturation import activations as activations_lib
@@ -69,8 +70,7 @@ def compute_on_device(data, activation, eps):
     unit_saturated = (low | high).sum(dim=0)
 
     bins = len(activation.edges) - 1
-    interior = torch.tensor(activation.edges[1:-1], dtype=dtype, device=device)
-    index = torch.searchsorted(interior, torch.where(finite, x, const(0.0)).contiguous(), right=True)
+    index = bin_index(torch.where(finite, x, const(0.0)), activation.edges, dtype)
     index = torch.where(finite, index, torch.full_like(index, bins))  # non-finite: a dropped bin
     histogram = torch.bincount(index.reshape(-1), minlength=bins + 1)[:bins]
 
@@ -78,7 +78,7 @@ def compute_on_device(data, activation, eps):
     zero = torch.zeros((), dtype=torch.float64, device=device)
     wide = torch.where(finite, x.to(torch.float64), zero)
     clipped = torch.where(
-        finite, torch.clamp(x, activation.low, activation.high).to(torch.float64), zero
+        finite, torch.clamp(x, *activation.bounds(const)).to(torch.float64), zero
     )
     mean = wide.sum() / n
     centred = torch.where(finite, wide - mean, zero)
@@ -101,6 +101,42 @@ def compute_on_device(data, activation, eps):
         [torch.stack([fields[name] for name in metadata.STATS_FIELDS]), histogram.to(torch.float64)]
     )
     return layer, unit_saturated, unit_finite
+
+
+def bin_index(x, edges, dtype):
+    """The bin of each finite value: the number of interior edges <= v (the shared binning rule).
+
+    `torch.searchsorted` is slow on the CPU (a binary search per value), so the
+    index is first estimated with arithmetic, linear for equal bins and from the
+    binary exponent for octave bins, then moved by one bin where a comparison
+    with the exact edges (rounded to `dtype`, as every path compares) says so.
+    The estimate is off by at most one bin (rounding of a product or of log2),
+    so the result equals the search exactly; other edges use the search.
+    """
+    bins = len(edges) - 1
+    table = torch.tensor(edges, dtype=dtype, device=x.device)
+    estimate = _estimate(x, edges, bins)
+    if estimate is None:
+        return torch.searchsorted(table[1:-1], x.contiguous(), right=True)
+    index = estimate.clamp_(0, bins - 1)
+    lower = torch.cat([table.new_full((1,), -float("inf")), table[1:-1], table.new_full((1,), float("inf"))])
+    index -= (x < lower[index]).to(index.dtype)
+    index += (x >= lower[index + 1]).to(index.dtype)
+    return index
+
+
+def _estimate(x, edges, bins):
+    """An index off by at most one bin, or None for edges of no known shape."""
+    steps = {edges[k + 1] - edges[k] for k in range(bins)}
+    if len(steps) == 1:  # equal bins
+        return ((x.to(torch.float64) - edges[0]) * (bins / (edges[-1] - edges[0]))).floor_().to(torch.int64)
+    octaves = edges[2:]
+    if edges[0] == 0.0 and all(b == 2.0 * a for a, b in zip(octaves, octaves[1:])):
+        # [0, tiny), [tiny, 2^k0), then [2^k, 2^(k+1)): index 2 + log2(v) - k0 for v >= 2^k0
+        _, exponent = torch.frexp(x.to(torch.float64).clamp(min=edges[1]))  # v = m 2^e, m in [0.5, 1)
+        first = int(np.log2(octaves[0]))
+        return (exponent.to(torch.int64) - 1 - first + 2).clamp_(min=1)
+    return None
 
 
 def compute(data, activation="sigmoid", eps=activations_lib.DEFAULT_EPS):

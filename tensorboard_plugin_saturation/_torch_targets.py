@@ -4,8 +4,9 @@ Three kinds of targets, found by running the probe batch through the model
 once (`capture`), in the order they run, which is the order the tab shows:
 
 - activation modules: `nn.Sigmoid`, `nn.Tanh`, `nn.ReLU`, `nn.ReLU6`,
-  `nn.Hardsigmoid`, `nn.Hardtanh`, `nn.ELU` (those whose activation
-  `activations.py` knows), captured by forward hooks; tag = module name;
+  `nn.Hardsigmoid`, `nn.Hardtanh` ((-1, 1): hard_tanh; (0, V): relu with
+  max_value V), `nn.ELU(alpha)`, `nn.CELU(1)`, `nn.SELU`, `nn.Softsign`,
+  captured by forward hooks; tag = module name;
 - functional activations called inside any module's `forward`
   (`torch.sigmoid`, `x.tanh()`, `F.relu`, ... see `FUNCTIONS`), captured by a
   `TorchFunctionMode` while the probe runs (forward hooks cannot see them);
@@ -43,22 +44,20 @@ from tensorboard_plugin_saturation import activations as activations_lib
 
 
 def module_activation(module):
-    """The activation name of an activation module, or None."""
+    """The activation name of an activation module (see NOTES: PyTorch's definitions), or None."""
     if isinstance(module, nn.Sigmoid):
         return "sigmoid"
     if isinstance(module, nn.Tanh):
         return "tanh"
     if isinstance(module, nn.ReLU):
         return "relu"
-    if isinstance(module, nn.ReLU6):  # a Hardtanh(0, 6): test it first
-        return "relu6"
-    if isinstance(module, nn.Hardtanh):
+    if isinstance(module, nn.Hardtanh):  # nn.ReLU6 is a Hardtanh(0, 6)
         return _hardtanh_name(module.min_val, module.max_val)
-    if isinstance(module, nn.Hardsigmoid):
+    if isinstance(module, nn.Hardsigmoid):  # relu6(x + 3) / 6: Keras 3's hard_sigmoid
         return "hard_sigmoid"
     if isinstance(module, nn.ELU):
-        return _elu_name(module.alpha)
-    if isinstance(module, nn.CELU):  # CELU(alpha) is ELU(alpha) only for alpha 1 (f' = 1 + y / alpha)
+        return _parametrised("elu", module.alpha)
+    if isinstance(module, nn.CELU):  # CELU(alpha) is ELU(alpha) only for alpha 1
         return "elu" if float(module.alpha) == 1.0 else None
     if isinstance(module, nn.SELU):
         return "selu"
@@ -68,21 +67,18 @@ def module_activation(module):
 
 
 def _hardtanh_name(min_val, max_val):
-    """hard_tanh for (-1, 1); relu(max_value=V) (relu6 for V = 6) for (0, V)."""
     low, high = float(min_val), float(max_val)
     if (low, high) == (-1.0, 1.0):
         return "hard_tanh"
-    return _parametrised("relu", high) if low == 0.0 else None
-
-
-def _elu_name(alpha):
-    return _parametrised("elu", alpha)
+    if low == 0.0 and high > 0.0:
+        return _parametrised("relu", high)  # 6: "relu6"
+    return None
 
 
 def _parametrised(family, value):
     try:
         return activations_lib.parametrised(family, float(value))
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
@@ -103,6 +99,7 @@ def _function_table():
     table[F.hardsigmoid] = "hard_sigmoid"
     table[F.hardtanh] = "hard_tanh"
     table[F.elu] = "elu"
+    table[F.celu] = "celu"
     table[F.selu] = table[torch.selu] = "selu"
     table[F.softsign] = "softsign"
     return table
@@ -121,9 +118,11 @@ def function_activation(func, args, kwargs):
         min_val = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0)
         max_val = kwargs.get("max_val", args[2] if len(args) > 2 else 1.0)
         return _hardtanh_name(min_val, max_val)
-    if name == "elu":
-        alpha = kwargs.get("alpha", args[1] if len(args) > 1 else 1.0)
-        return _elu_name(alpha)
+    if name in ("elu", "celu"):
+        alpha = float(kwargs.get("alpha", args[1] if len(args) > 1 else 1.0))
+        if name == "celu":
+            return "elu" if alpha == 1.0 else None
+        return _parametrised("elu", alpha)
     return name
 
 

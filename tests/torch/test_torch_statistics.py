@@ -96,3 +96,16 @@ def test_every_known_activation_equals_numpy_reference(name, dtype):
     exact[_MOMENTS] = False
     np.testing.assert_array_equal(got.layer[exact], expected.layer[exact])
     np.testing.assert_allclose(got.layer[~exact], expected.layer[~exact], rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bin_index_equals_the_search_at_and_next_to_every_edge(name, dtype):
+    edges = np.array([e for e in activations.get(name).edges if np.isfinite(e)], dtype)
+    values = np.concatenate([
+        edges, np.nextafter(edges, dtype(-np.inf)), np.nextafter(edges, dtype(np.inf)),
+        np.random.default_rng(2).uniform(-2, edges.max() * 1.5, 5000).astype(dtype), [dtype(-0.0), dtype(1e-300)],
+    ]).astype(dtype)
+    expected = np.searchsorted(np.asarray(activations.get(name).edges[1:-1], dtype), values, side="right")
+    got = _torch_statistics.bin_index(torch.from_numpy(values), activations.get(name).edges, _torch_statistics.compute_dtype(torch.from_numpy(values).dtype))
+    np.testing.assert_array_equal(got.numpy(), expected)
