@@ -11,7 +11,9 @@ saturation-report logs --fail-on-saturated   # exit 1 if any run is saturated (C
 ```
 
 Exit status: 0 done, 1 a run is saturated with `--fail-on-saturated`,
-2 LOGDIR is missing, not a directory or holds no saturation data.
+2 LOGDIR is missing, not a directory or holds no saturation data. Event
+files directly in LOGDIR form a run named after LOGDIR's folder. Output piped
+into a reader that stops early (`| head`) ends quietly.
 """
 
 import argparse
@@ -80,13 +82,23 @@ def diagnose_logdir(logdir):
     for run in sorted(reader.layers(CONTEXT, EXPERIMENT_ID)):
         result = diagnosis.diagnose_run(reader, CONTEXT, EXPERIMENT_ID, run)
         if result is not None:
-            runs[run] = result
+            name = run_name(run, logdir)
+            runs[name] = dict(result, run=name)
     if not runs:
         raise LogdirError(
             "no saturation data under %r; expected event files written by SaturationCallback "
             "or summary.saturation" % logdir
         )
     return {"runs": runs}
+
+
+def run_name(run, logdir):
+    """The run's name as the report shows it: TensorBoard calls the event files
+    directly in LOGDIR the run ".", the report calls it by LOGDIR's folder name
+    (`saturation-report logs/run1` reports on `run1`)."""
+    if run != ".":
+        return run
+    return os.path.basename(os.path.normpath(os.path.abspath(logdir))) or run
 
 
 def format_report(result, logdir):
@@ -138,10 +150,14 @@ def main(argv=None):
     except LogdirError as e:
         print("saturation-report: error: %s" % e, file=sys.stderr)
         return EXIT_USAGE
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        print(format_report(result, args.logdir))
+    text = json.dumps(result, indent=2) if args.json else format_report(result, args.logdir)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (`saturation-report logs | head`): stop
+        # quietly, and point stdout at devnull so the exit's flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     saturated = any(d["status"] == diagnosis.SATURATED for d in result["runs"].values())
     return EXIT_SATURATED if args.fail_on_saturated and saturated else EXIT_OK
 

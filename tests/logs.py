@@ -131,7 +131,7 @@ def write_diagnosis_logs(logdir):
         ("dense_1", "sigmoid", {0: 0.0, 45: 0.0, 90: 0.0}, None),
     ])
     write_layers_run(logdir, "relu", [
-        ("conv", "relu", {0: 0, 45: 4, 90: 9}, signals_rows(updates=(math.nan, 0.5, 0.5), lr=0.05)),
+        ("conv", "relu", {0: 0, 45: 4, 90: 9}, signals_rows(updates=(math.nan, 9.0, 9.0), lr=0.05)),
     ])
     return logdir
 

@@ -23,7 +23,11 @@ def stats(saturated, *, high=None, derivative=None, stuck=None, nonfinite=None):
         "saturatedLow": saturated,
         "saturatedHigh": high if high is not None else [0.0] * n,
         "stuckUnits": stuck if stuck is not None else [0.0] * n,
-        "meanDerivative": derivative if derivative is not None else [0.2] * n,
+        # By default a saturated layer passes little gradient (2% of the
+        # sigmoid maximum), an unsaturated one plenty (80%).
+        "meanDerivative": derivative if derivative is not None else [
+            0.005 if low + h >= diagnosis.SATURATED_SHARE else 0.2
+            for low, h in zip(saturated, high if high is not None else [0.0] * n)],
     }
 
 
@@ -110,7 +114,7 @@ def test_learning_rate_with_signals_names_the_update_ratio_and_the_rate():
             "evidence": "activations of dense_1 saturated: 0% at step 0, 100% at step 45, 100% at step 90; "
                         "mean derivative 0 at step 90, 0% of the sigmoid maximum 0.25; "
                         "the kernel of dense_1 moved 0.6 of its norm per step between steps 0 and 45, "
-                        "at least 0.001 (Karpathy's rule of thumb), learning rate 0.3; "
+                        "at least 0.1 (DeepDiagnosis' bound), learning rate 0.3; "
                         "2 layers saturated at their last step: dense 83%, dense_1 100%",
             "remedy": "Lower the learning rate (about 10x, from 0.3 to 0.03) and decay it during training. "
                       "Saturated and dead units pass almost no gradient and rarely recover, so retrain "
@@ -123,7 +127,7 @@ def test_learning_rate_with_signals_names_the_update_ratio_and_the_rate():
                        "    decay_rate=0.5,\n"
                        ")\n"
                        "optimizer = keras.optimizers.Adam(learning_rate=schedule)\n"
-                       'model.compile(optimizer=optimizer, loss=model.loss, metrics=["accuracy"])\n',
+                       "model.compile(optimizer=optimizer, loss=model.loss)  # and your metrics=\n",
         }],
     }
 
@@ -257,15 +261,15 @@ def test_relu_half_zeros_is_normal():
 
 
 def test_relu_dying_during_training_is_the_learning_rate():
-    sig = signals(3, kernel=0.088, glorot=0.0625, update=[math.nan, 3.2, 0.07], lr=0.05)
+    sig = signals(3, kernel=0.088, glorot=0.0625, update=[math.nan, 9.0, 0.07], lr=0.05)
     relu = layer("dense_1", [0.49, 1.0, 1.0], activation="relu", units=256, stuck=[0.0, 253.0, 256.0],
                  derivative=[0.51, 0.0, 0.0], sig=sig)
     finding = diagnosis.diagnose("relu_high_lr", [relu])["findings"][0]
     assert (finding["cause"], finding["layers"], finding["step"]) == ("learning_rate", ["dense_1"], 45)
     assert finding["evidence"] == (
         "units of dense_1 dead (zero on every probe sample): 0% at step 0, 99% at step 45, "
-        "100% at step 90; the kernel of dense_1 moved 0.0711 of its norm per step between steps 0 and 45, "
-        "at least 0.001 (Karpathy's rule of thumb), learning rate 0.05"
+        "100% at step 90; the kernel of dense_1 moved 0.2 of its norm per step between steps 0 and 45, "
+        "at least 0.1 (DeepDiagnosis' bound), learning rate 0.05"
     )
 
 
@@ -331,7 +335,7 @@ def test_input_std_of_a_later_layer_does_not_mean_input_scaling():
 
 
 def test_a_layer_without_kernel_falls_back_to_the_statistics():
-    no_kernel = signals(2, input_std=30.0, kernel=math.nan, glorot=math.nan, update=[math.nan, math.nan])
+    no_kernel = signals(2, input_std=0.9, kernel=math.nan, glorot=math.nan, update=[math.nan, math.nan])
     layers = [layer("activation", [0.9, 0.9], sig=no_kernel), layer("dense_1", [0.0, 0.0], sig=signals(2))]
     finding = diagnosis.diagnose("r", layers)["findings"][0]
     assert finding["cause"] == "input_scaling"
@@ -341,11 +345,20 @@ def test_a_layer_without_kernel_falls_back_to_the_statistics():
     )
 
 
+def test_a_layer_without_kernel_uses_its_input_std():
+    no_kernel = signals(2, input_std=30.0, kernel=math.nan, glorot=math.nan, update=[math.nan, math.nan])
+    layers = [layer("activation", [0.9, 0.9], sig=no_kernel), layer("dense_1", [0.0, 0.0], sig=signals(2))]
+    finding = diagnosis.diagnose("r", layers)["findings"][0]
+    assert finding["cause"] == "input_scaling"
+    assert finding["evidence"].endswith(
+        "input std 30 (max |x| 21.2) at step 0, at least 2; Glorot init assumes inputs of unit scale")
+
+
 # -- Signals later: the update ratio per step --------------------------------------------------
 
 
-@pytest.mark.parametrize("ratio, cause", [(np.nextafter(0.001, 0.0), "unknown"), (0.001, "learning_rate")])
-def test_updates_of_a_thousandth_of_the_norm_per_step_blame_the_learning_rate(ratio, cause):
+@pytest.mark.parametrize("ratio, cause", [(np.nextafter(0.1, 0.0), "unknown"), (0.1, "learning_rate")])
+def test_updates_of_a_tenth_of_the_norm_per_step_blame_the_learning_rate(ratio, cause):
     sig = signals(3, update=[math.nan, ratio, 0.0])
     result = diagnosis.diagnose("r", [layer("dense", [0.0, 0.8, 0.8], steps=[0, 1, 2], sig=sig)])
     assert summary(result) == ("saturated", [(cause, ["dense"], 1)])
@@ -357,7 +370,7 @@ def test_update_ratio_is_divided_by_the_steps_between_logs():
     assert summary(result) == ("saturated", [("unknown", ["dense"], 100)])
     assert result["findings"][0]["evidence"].endswith(
         "onset at step 100, but the kernel of dense moved 0.0005 of its norm per step between steps 0 and 100, "
-        "under 0.001: the updates were too small to blame the learning rate, learning rate 0.001"
+        "under 0.1: the updates were too small to blame the learning rate, learning rate 0.001"
     )
 
 
@@ -368,7 +381,7 @@ def test_only_updates_up_to_the_onset_count():
 
 
 def test_the_remedy_lowers_the_largest_learning_rate_before_the_onset():
-    sig = signals(3, update=[math.nan, 1.0, 0.5], lr=[0.01, 0.007, 0.0049])
+    sig = signals(3, update=[math.nan, 9.0, 4.5], lr=[0.01, 0.007, 0.0049])
     finding = diagnosis.diagnose("lr_decay", [layer("dense", [0.0, 0.7, 0.75], sig=sig)])["findings"][0]
     assert finding["remedy"].startswith("Lower the learning rate (about 10x, from 0.01 to 0.001)")
     assert "learning rate 0.01" in finding["evidence"]

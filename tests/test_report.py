@@ -130,3 +130,35 @@ def test_usage_error_exits_2(capsys):
         report.main([])
     assert exit_info.value.code == 2
     assert "the following arguments are required: LOGDIR" in capsys.readouterr().err
+
+
+# -- The command line in a real process (issue 13, point 8) -------------------------------------
+
+REPORT = [sys.executable, "-m", "tensorboard_plugin_saturation.report"]
+
+
+def test_a_run_directory_is_named_by_its_folder(mixed):
+    run_dir = os.path.join(mixed, "raw_inputs")
+    done = subprocess.run(REPORT + [run_dir, "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)["runs"]
+    assert list(runs) == ["raw_inputs"] and runs["raw_inputs"]["run"] == "raw_inputs"
+    done = subprocess.run(REPORT + [run_dir + os.sep], capture_output=True, text=True, timeout=300)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Saturation report for %s: 1 of 1 runs saturated" % (run_dir + os.sep)
+    assert lines[2] == "raw_inputs: SATURATED"
+
+
+def test_a_reader_that_stops_early_ends_the_report_quietly(mixed):
+    process = subprocess.Popen(REPORT + [mixed], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the report writes anything
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+def test_piping_into_head_is_quiet(mixed):
+    command = " ".join(REPORT + [mixed, "--json"]) + " | head -n 1"
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
+    assert done.stdout == "{\n"
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

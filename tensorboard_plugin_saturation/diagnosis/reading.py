@@ -16,6 +16,7 @@ def read_run(reader, ctx, experiment_id, run, listed=None):
         return None
     result = []
     for layer in layers:
+        content = layer.content or {}
         known = activations_lib.is_supported(layer.activation)
         if not known or not layer.layout.has(*rules.NEEDED_STATS):
             continue
@@ -29,6 +30,10 @@ def read_run(reader, ctx, experiment_id, run, listed=None):
             rules.layer_series(
                 layer.tag, layer.activation, layer.units, steps, stats,
                 reader.signals_at(ctx, experiment_id, run, layer, steps),
+                framework=content.get("framework"),
+                output=content.get("output") is True,
+                train_step=content.get("trainStep"),
+                group=content.get("group"),
             )
         )
     return result

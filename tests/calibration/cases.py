@@ -18,16 +18,22 @@ import numpy as np
 
 Case = collections.namedtuple(
     "Case",
-    ["name", "architecture", "truth", "twin", "data", "build", "optimizer", "loss", "epochs", "floor"],
+    ["name", "architecture", "truth", "twin", "data", "build", "optimizer", "loss", "epochs", "floor",
+     "summary_of"],
+    defaults=(None,),
 )
 Case.__doc__ = """One training of the calibration set.
 
 `truth`: the cause the network was broken with, or None for healthy.
-`twin`: the healthy case it differs from in one change (None for healthy ones).
+`twin`: the healthy case it differs from in one change (None for healthy ones,
+and for a wrong call of the summary API, whose training is healthy).
 `data`: a key of `datasets()`. `build(keras)` returns the uncompiled model;
 `optimizer(keras)` its optimizer; `loss` the Keras loss name. `floor`: the
 score (held-out accuracy, or minus the held-out loss for regression and the
-autoencoder) a healthy case must reach.
+autoencoder) a healthy case must reach. `summary_of`: None to log with
+`SaturationCallback`; (layer name, activation) to log that layer's output
+with `summary.saturation_pb` declared as that activation, as a user of the
+summary API might (wrongly).
 """
 
 TRAIN = 1400  # samples used for training; the rest is held out
@@ -133,6 +139,16 @@ def batchnorm_binary(keras):
     ])
 
 
+def split_sigmoid(keras):
+    """Dense layers without activation, each followed by an Activation("sigmoid") layer."""
+    return _classifier(keras, (64,), [
+        keras.layers.Dense(64, name="dense_1"),
+        keras.layers.Activation("sigmoid", name="hidden_1"),
+        keras.layers.Dense(64, name="dense_2"),
+        keras.layers.Activation("sigmoid", name="hidden_2"),
+    ])
+
+
 def regression(normalize):
     def build(keras):
         layers = [keras.Input((16,))]
@@ -207,6 +223,19 @@ CASES = [
          "measurements", regression(False), adam(1e-2), "mse", 3, None),
     Case("deep_relu_sgd", "MLP 8 x 32 relu He, SGD 0.05", None, None,
          "digits", mlp("relu", "he_normal", (32,) * 8), sgd(0.05), _CE, 3, 0.85),
+    Case("deep_relu_adam", "MLP 8 x 32 relu He, Adam 3e-3", None, None,
+         "digits", mlp("relu", "he_normal", (32,) * 8), adam(3e-3), _CE, 3, 0.8),
+    Case("deep_sigmoid_adam", "MLP 8 x 32 sigmoid Glorot, Adam 3e-3", "vanishing_gradient", "deep_relu_adam",
+         "digits", mlp("sigmoid", "glorot_uniform", (32,) * 8), adam(3e-3), _CE, 3, None),
+    Case("batchnorm_binary_raw_short", "Dense, BatchNormalization, sigmoid, sigmoid output; pixel values "
+         "0-255; binary; SGD 0.1; one epoch (44 steps: 64% of the moving statistics still initial)", None, None,
+         "digits_small_raw", batchnorm_binary, sgd(0.1), "binary_crossentropy", 1, 0.6),
+    Case("summary_preactivations", "Dense then Activation(sigmoid), 2 x 64, Adam 3e-3; the Dense outputs "
+         "logged with summary.saturation_pb(activation=\"sigmoid\")", "activation_mismatch", None,
+         "digits", split_sigmoid, adam(3e-3), _CE, 3, None, ("dense_1", "sigmoid")),
+    Case("summary_wrong_activation", "MLP 2 x 64 tanh, SGD 0.05 momentum 0.9; hidden_1 logged with "
+         "summary.saturation_pb(activation=\"relu\")", "activation_mismatch", None,
+         "digits", mlp("tanh"), sgd(0.05, 0.9), _CE, 3, None, ("hidden_1", "relu")),
     Case("deep_sigmoid_sgd", "MLP 8 x 32 sigmoid Glorot, SGD 0.05", "vanishing_gradient", "deep_relu_sgd",
          "digits", mlp("sigmoid", "glorot_uniform", (32,) * 8), sgd(0.05), _CE, 3, None),
 ]

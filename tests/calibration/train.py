@@ -43,12 +43,44 @@ def train(case, logdir, data):
     keras.utils.set_random_seed(0)
     model = case.build(keras)
     model.compile(optimizer=case.optimizer(keras), loss=case.loss)
-    callback = SaturationCallback(os.path.join(logdir, case.name), x[:PROBE], update_freq=UPDATE_FREQ)
+    if case.summary_of is None:
+        callback = SaturationCallback(os.path.join(logdir, case.name), x[:PROBE], update_freq=UPDATE_FREQ)
+    else:
+        callback = _summary_logger(keras, model, os.path.join(logdir, case.name), x[:PROBE], *case.summary_of)
     start = time.perf_counter()
     model.fit(x[: cases_lib.TRAIN], y[: cases_lib.TRAIN], epochs=case.epochs, batch_size=BATCH,
               verbose=0, callbacks=[callback], shuffle=True)
     seconds = time.perf_counter() - start
     return score(model, case, x, y, kind), seconds
+
+
+def _summary_logger(keras, model, logdir, probe, layer_name, activation):
+    """A callback that logs one layer's output with `summary.saturation_pb`, declared as `activation`."""
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    from tensorboard_plugin_saturation import summary
+
+    class SummaryLogger(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.writer = EventFileWriter(logdir)
+            self.sub_model = keras.Model(model.inputs, model.get_layer(layer_name).output)
+            self.log()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if int(model.optimizer.iterations) % UPDATE_FREQ == 0:
+                self.log()
+
+        def on_train_end(self, logs=None):
+            self.writer.close()
+
+        def log(self):
+            step = int(model.optimizer.iterations)
+            values = np.asarray(self.sub_model(probe))
+            pb = summary.saturation_pb(layer_name, values, activation=activation, layer_index=0)
+            self.writer.add_event(event_pb2.Event(step=step, wall_time=time.time(), summary=pb))
+
+    return SummaryLogger()
 
 
 def train_all(logdir, names=None):
@@ -69,6 +101,24 @@ def diagnose_all(logdir):
     return report.diagnose_logdir(logdir)["runs"]
 
 
+def verdict(diagnosis):
+    """The verdict column: "healthy", or "cause: layer, layer" per finding, joined by "; "."""
+    if not diagnosis["findings"]:
+        return "healthy"
+    return "; ".join("%s: %s" % (f["cause"], ", ".join(f["layers"])) for f in diagnosis["findings"])
+
+
+def table_row(case, scores, diagnosis, evidence="?"):
+    """One markdown row of the calibration table in docs/diagnosis.md."""
+    score = "%.3f" % scores[case.name]["score"]
+    if case.twin:
+        score += " (twin %.3f)" % scores[case.twin]["score"]
+    elif case.floor is not None:
+        score += " (floor %g)" % case.floor
+    return "| %s | %s | %s | %s | %s | %s |" % (
+        case.name, case.architecture, case.truth or "healthy", score, verdict(diagnosis), evidence)
+
+
 def main(argv):
     logdir, names = argv[0], argv[1:]
     results = train_all(logdir, names)
@@ -77,6 +127,9 @@ def main(argv):
     known.update(results)
     json.dump(known, open(path, "w"), indent=1)
     runs = diagnose_all(logdir)
+    for case in cases_lib.CASES:
+        if case.name in known:
+            print(table_row(case, known, runs.get(case.name, {"findings": []})))
     for name, result in known.items():
         d = runs.get(name, {"findings": []})
         print("%-28s score %7.3f  %5.1fs  %s" % (
