@@ -14,10 +14,10 @@ COUNT = 1000.0
 STEPS = [0, 45, 90]
 
 
-def stats(saturated, *, high=None, derivative=None, stuck=None, nonfinite=None):
-    """Layer statistics over len(saturated) steps; `saturated` is the low share."""
+def stats(saturated, *, high=None, derivative=None, stuck=None, nonfinite=None, **optional):
+    """Layer statistics over len(saturated) steps; `saturated` is the low share; `optional`: more fields."""
     n = len(saturated)
-    return {
+    return dict(optional, **{
         "count": [COUNT] * n,
         "nonfinite": nonfinite if nonfinite is not None else [0.0] * n,
         "saturatedLow": saturated,
@@ -28,7 +28,7 @@ def stats(saturated, *, high=None, derivative=None, stuck=None, nonfinite=None):
         "meanDerivative": derivative if derivative is not None else [
             0.005 if low + h >= diagnosis.SATURATED_SHARE else 0.2
             for low, h in zip(saturated, high if high is not None else [0.0] * n)],
-    }
+    })
 
 
 def signals(n, *, input_std=0.93, input_max=21.2, kernel=0.0625, glorot=0.0625, update=None, lr=0.001):
