@@ -467,9 +467,9 @@ def test_layer_series_rejects_bad_input(args, error, message):
 # -- Every remedy snippet is Keras 3 code that runs ------------------------------------------------
 
 
-def all_snippets():
-    """One synthetic run per remedy; returns {name: snippet}."""
-    sig = signals(3, update=[math.nan, 1.0, 1.0], lr=0.3)
+def all_snippets(framework=None, train_step=None):
+    """One synthetic run per remedy, logged by `framework` from a model with `train_step`; {name: snippet}."""
+    sig = signals(3, update=[math.nan, 9.0, 9.0], lr=0.3)
     runs = {
         "init_sigmoid": [layer("a", [0.6] * 3), layer("b", [0.6] * 3)],
         "init_relu": [layer("a", [0.9] * 3, activation="relu", units=8, stuck=[8.0] * 3)],
@@ -479,9 +479,12 @@ def all_snippets():
         "input_scaling": [layer("a", [0.9] * 3), layer("b", [0.0] * 3)],
         "unknown_saturating": [layer("a", [0.9] * 3, activation="tanh", units=16)],
         "unknown_nonfinite": [layer("a", [0.0] * 3, nonfinite=[1.0] * 3)],
+        "mismatch": [layer("a", [0.1] * 3, outOfRange=[0.5] * 3)],
+        "vanishing": [layer("h%d" % i, [0.0] * 3, units=32, derivative=[0.23] * 3) for i in range(8)],
     }
     snippets = {}
     for name, layers in runs.items():
+        layers = [l._replace(framework=framework, train_step=train_step) for l in layers]
         findings = diagnosis.diagnose(name, layers)["findings"]
         assert len(findings) == 1, name
         snippets[name] = findings[0]["snippet"]
@@ -499,8 +502,10 @@ def small_model(keras):
     return model
 
 
-def run_snippet(keras, snippet, x_train):
-    namespace = {"model": small_model(keras), "x_train": x_train}
+def run_snippet(keras, snippet, x_train, model=None):
+    pre_activations = np.random.default_rng(1).normal(size=(16, 4)).astype("float32")
+    namespace = {"model": model if model is not None else small_model(keras), "x_train": x_train,
+                 "pre_activations": pre_activations}
     exec(compile(snippet, "<snippet>", "exec"), namespace)  # pylint: disable=exec-used
     return namespace
 
@@ -539,6 +544,60 @@ def test_every_remedy_snippet_runs_and_builds_what_it_says(keras):
     x_nan[0, 0] = np.nan
     namespace = run_snippet(keras, snippets["unknown_nonfinite"], x_nan)
     assert np.isfinite(namespace["x_train"]).all()
+
+    pb = run_snippet(keras, snippets["mismatch"], x)["pb"]
+    assert [v.tag for v in pb.value] == ["a", "a/units"]
+    assert pb.value[0].metadata.plugin_data.plugin_name == "saturation"
+
+    block = run_snippet(keras, snippets["vanishing"], x)["block"]
+    assert block(np.ones((2, 32), "float32")).shape == (2, 32)
+    assert [type(l).__name__ for l in block.layers].count("Add") == 4
+
+
+def custom_step_model(keras):
+    """A model with its own train_step, compiled without a loss (as keras-io's VAE)."""
+    import tensorflow as tf
+
+    class CustomStep(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(8, activation="sigmoid")
+            self.out = keras.layers.Dense(3)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, self(x), from_logits=True))
+            grads = tape.gradient(loss, self.trainable_weights)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+            return {"loss": loss}
+
+    model = CustomStep()
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    return model
+
+
+def test_custom_train_step_snippets_do_not_assume_a_compiled_loss(keras):
+    x = np.random.default_rng(0).normal(5.0, 3.0, size=(32, 4)).astype("float32")
+    y = np.arange(32) % 3
+    snippets = all_snippets(framework="keras", train_step="custom")
+    assert "loss=" not in snippets["learning_rate_known"]
+    model = custom_step_model(keras)
+    model(x)
+    namespace = run_snippet(keras, snippets["learning_rate_known"], x, model)
+    assert namespace["model"] is model and model.optimizer is namespace["optimizer"]
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.03)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+
+    namespace = run_snippet(keras, snippets["input_scaling"], x, model)
+    assert namespace["model"] is model
+    np.testing.assert_allclose(np.mean(namespace["x_train"], axis=0), 0.0, atol=1e-4)
+    model.fit(namespace["x_train"], y, epochs=1, batch_size=16, verbose=0)
+    for name in ("init_sigmoid", "unknown_saturating", "vanishing"):
+        assert snippets[name] == all_snippets()[name]  # nothing there depends on compile
 
 
 # -- No false alarm on healthy networks trained for real ------------------------------------------

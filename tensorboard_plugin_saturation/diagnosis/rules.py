@@ -574,7 +574,7 @@ def _late_cause(problem):
 def _mismatch_clause(problem):
     layer = problem.layer
     act = activations_lib.get(layer.activation)
-    worst = int(np.nanargmax(problem.share))
+    worst = len(layer.steps) - 1  # judged at the last step, as every problem
     high = "inf" if math.isinf(act.high) else num(act.high)
     return (
         "these values look like pre-activations or the output of another activation, not %s: "
