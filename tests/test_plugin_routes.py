@@ -96,10 +96,12 @@ def test_runs_lists_runs_and_layers_in_network_order(client):
         ],
         "limits": {"maxSteps": 10000, "maxUnits": 8192},  # the largest maxSteps and maxUnits the routes accept
         "activations": ACTIVATIONS_JSON,
-        "causeLabels": {  # the tab's words for the diagnosis' causes
+        "causeLabels": {  # the tab's words for the diagnosis' causes (diagnosis.CAUSE_LABELS)
             "initialization": "Initialization",
             "learning_rate": "Learning rate",
             "input_scaling": "Input scaling",
+            "activation_mismatch": "Not this activation",
+            "vanishing_gradient": "Vanishing gradient",
             "unknown": "Unknown",
         },
     }

@@ -146,7 +146,7 @@ CAUSE_LABELS = {
     "input_scaling": "Input scaling",
     "activation_mismatch": "Not this activation",
     "vanishing_gradient": "Vanishing gradient",
-    "unknown": "Unknown cause",
+    "unknown": "Unknown",
 }
 CAUSES = tuple(CAUSE_LABELS)
 HEALTHY = "healthy"
@@ -597,16 +597,17 @@ def _vanishing(chain, flagged):
 
     The gradient reaching a layer has passed the derivatives of every layer
     from it to the last hidden one (outputs excluded: their loss usually
-    cancels the derivative). Layers whose product is under VANISHING_PRODUCT
-    at the last common step, and that have no other problem, are starved.
+    cancels the derivative). When no hidden layer has another problem, the
+    layers whose product is under VANISHING_PRODUCT at the last common step
+    are starved.
     The first one's update ratio is quoted, not required: Adam moves every
     layer by about its learning rate whatever the gradient's scale, and an
     8-layer sigmoid network trained with it still stayed at chance
     (tests/calibration).
     """
     hidden = [layer for layer in chain if not layer.output]
-    if len(hidden) < 2:
-        return None
+    if len(hidden) < 2 or any(layer.tag in flagged for layer in hidden):
+        return None  # a saturated, dead or diverged layer already explains a small product
     steps = hidden[0].steps
     for layer in hidden[1:]:
         steps = np.intersect1d(steps, layer.steps)
@@ -614,7 +615,7 @@ def _vanishing(chain, flagged):
         return None
     factors = np.stack([_gradient_factors(l)[np.searchsorted(l.steps, steps)] for l in hidden])
     suffix = np.cumprod(factors[::-1], axis=0)[::-1]  # suffix[i] = product of factors i..end
-    starved = [i for i in range(len(hidden)) if suffix[i, -1] < VANISHING_PRODUCT and hidden[i].tag not in flagged]
+    starved = [i for i in range(len(hidden)) if suffix[i, -1] < VANISHING_PRODUCT]
     if not starved:
         return None
     first = hidden[starved[0]]

@@ -27,6 +27,8 @@ def table_rows():
     section = text.split("<!-- calibration table -->")[1]
     rows = {}
     for line in section.strip().splitlines():
+        if line.startswith("| case ") or line.startswith("| ---"):
+            continue
         if not line.startswith("| `"):
             break
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
