@@ -549,6 +549,14 @@ def test_every_remedy_snippet_runs_and_builds_what_it_says(keras):
     assert [v.tag for v in pb.value] == ["a", "a/units"]
     assert pb.value[0].metadata.plugin_data.plugin_name == "saturation"
 
+    from tensorboard_plugin_saturation import activations as activations_lib
+
+    for name in list(activations_lib.ACTIVATIONS) + ["relu(max_value=6)"]:
+        layers = [layer("a", [0.1] * 3, outOfRange=[0.5] * 3)._replace(activation=name)]
+        [finding] = diagnosis.diagnose("r", layers)["findings"]
+        pb = run_snippet(keras, finding["snippet"], x)["pb"]
+        assert pb.value[0].tag == "a", name
+
     block = run_snippet(keras, snippets["vanishing"], x)["block"]
     assert block(np.ones((2, 32), "float32")).shape == (2, 32)
     assert [type(l).__name__ for l in block.layers].count("Add") == 4

@@ -232,16 +232,19 @@ def _residual_snippet(layer):
     )
 
 
-# Each activation as the framework writes it; others by name.
+# Each activation as the framework writes it; others by their Keras name
+# (parametrised names such as "relu(max_value=6)" by their function's name).
 _KERAS_CALLS = {"sigmoid": "keras.activations.sigmoid", "tanh": "keras.activations.tanh",
                 "relu": "keras.activations.relu"}
-_TORCH_CALLS = {"sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu"}
+_TORCH_CALLS = {"sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu",
+                "hard_sigmoid": "torch.nn.functional.hardsigmoid", "hard_tanh": "torch.nn.functional.hardtanh"}
 
 
 def _mismatch_snippet(layer, torch):
     name = layer.activation
+    base = name.split("(")[0]
     if torch:
-        call = _TORCH_CALLS.get(name, "torch.nn.functional.%s" % name)
+        call = _TORCH_CALLS.get(base, "torch.nn.functional.%s" % base)
         return (
             "import torch\n"
             "\n"
@@ -251,7 +254,7 @@ def _mismatch_snippet(layer, torch):
             "pb = summary.saturation_pb(\"%s\", outputs.detach().cpu().numpy(), activation=\"%s\")\n"
             % (call, layer.tag, name)
         )
-    call = _KERAS_CALLS.get(name, "keras.activations.get(\"%s\")" % name)
+    call = _KERAS_CALLS.get(base, "keras.activations.get(\"%s\")" % base)
     return (
         "import keras\n"
         "\n"

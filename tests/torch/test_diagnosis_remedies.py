@@ -88,6 +88,14 @@ def test_every_torch_snippet_runs_and_does_what_it_says():
     pb = run(snippets["mismatch"], pre_activations=torch.randn(16, 8))["pb"]
     assert [v.tag for v in pb.value] == ["a", "a/units"]
 
+    from tensorboard_plugin_saturation import activations as activations_lib
+
+    for name in list(activations_lib.ACTIVATIONS) + ["relu(max_value=6)"]:
+        layers = [series("a", [0.1] * 3, outOfRange=[0.5] * 3)._replace(activation=name)]
+        [finding] = diagnosis.diagnose("r", layers)["findings"]
+        pb = run(finding["snippet"], pre_activations=torch.randn(16, 8))["pb"]
+        assert pb.value[0].tag == "a", name
+
     block = run(snippets["vanishing"])["block"]
     assert block(torch.randn(16, 32)).shape == (16, 32)
 
