@@ -3,34 +3,46 @@
 Pure functions over plain arrays: `find(layers)` takes `LayerSeries` (build
 them with `layer_series`) and returns `Finding`s, most important first; no
 remedy text and no reading here (see `remedies` and `reading`).
-docs/diagnosis.md explains every rule and threshold in plain words.
+docs/diagnosis.md explains every rule and threshold in plain words, and
+tests/calibration checks them on 26 real trainings.
 
-A layer has a problem when it is flagged at its last logged step; its onset
-is the first step at which it was flagged:
+Steps at which the BatchNormalization statistics were mostly initial
+(signal `normalizationInitial` >= `NORMALIZATION_INITIAL_LARGE`) are dropped
+first. A layer then has a problem when it is flagged at its last step; its
+onset is the first step at which it was flagged:
 
 | activation   | flagged at a step when                                          |
 | ------------ | --------------------------------------------------------------- |
-| any          | some activations are NaN or Inf (checked first)                 |
-| sigmoid/tanh | saturated share (low + high) >= `SATURATED_SHARE`               |
-| relu         | dead units (zero on every probe sample) >= `DEAD_UNITS_SHARE`   |
+| any          | >= `OUT_OF_RANGE_SHARE` of the values outside the activation's  |
+|              | range: `activation_mismatch` (checked first, nothing else then) |
+| any          | some activations are NaN or Inf                                 |
+| sigmoid/tanh | saturated share (low + high) >= `SATURATED_SHARE`; a model      |
+|              | output only when flagged at every step                          |
+| relu-like    | dead units (zero on every probe sample) >= `DEAD_UNITS_SHARE`   |
 
-The cause of a problem whose onset is the layer's first logged step (before
-any update):
+The cause of a problem present at the first step:
 
-- relu: `initialization`.
-- with the callback's signals, inputs checked before weights (DeepDiagnosis'
-  order): `input_scaling` if it is the first layer, its input std is at least
+- dead units: `initialization`;
+- with the callback's signals, inputs before weights (DeepDiagnosis' order):
+  `input_scaling` for the first layer, or the first saturating one behind
+  relu layers only, when the model's input std and its own are at least
   `INPUT_STD_LARGE` and at least the kernel's multiple of the Glorot std;
-  else `initialization` if the kernel std is at least `KERNEL_RATIO_LARGE`
-  times the Glorot std; else `unknown`.
-- statistics only (or a layer without a kernel): `unknown` if it is the only
-  logged layer; `input_scaling` if it is the first layer and no other layer is
-  flagged from the start; else `initialization`.
+  `learning_rate` when the order of logging and updates is not recorded
+  (not the Keras callback) and the kernel then moves >= `UPDATE_RATIO_LARGE`
+  per step; `initialization` when the kernel std is >= `KERNEL_RATIO_LARGE`
+  times the Glorot std; else `unknown`;
+- statistics only (or a layer without a kernel): `unknown` for the only
+  logged layer, `input_scaling` for the first saturating layer when no other
+  layer is saturated from the start, else `initialization`;
 - NaN or Inf: `unknown` (look at the inputs).
 
-A later onset: `learning_rate` (NaN or Inf: divergence), unless the signals
-show that the kernel moved less than `UPDATE_RATIO_LARGE` of its norm per
-step in every interval up to the onset (`unknown`).
+A later onset: `learning_rate` when the kernel moved >= `UPDATE_RATIO_LARGE`
+per step up to the onset; no problem for sigmoid/tanh saturation whose mean
+derivative is still >= `DERIVATIVE_KEPT` of the maximum (learned); else
+`unknown` with signals, `learning_rate` without (NaN or Inf: divergence).
+
+`vanishing_gradient`: when no hidden layer has a problem, the layers whose
+product of mean derivatives through the depth is under `VANISHING_PRODUCT`.
 
 Problems with the same cause and kind form one finding. Findings are sorted
 by onset step, then by number of layers (more first), then by the worst
