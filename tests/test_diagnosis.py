@@ -758,3 +758,22 @@ def test_broken_trained_networks_get_their_cause(keras, digits, tmp_path, name, 
     result, _, _ = train_and_diagnose(
         keras, data, tmp_path, name, lambda: dense_net(keras, "sigmoid", 64, 2, initializer), learning_rate, 1)
     assert [f["cause"] for f in result["findings"]] == [cause]
+
+
+def test_a_custom_train_step_model_logged_by_the_callback_gets_a_snippet_without_a_compiled_loss(keras, tmp_path):
+    from tensorboard_plugin_saturation import SaturationCallback
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32") + (x[:, 1] > 0).astype("int32")
+    model = custom_step_model(keras)
+    model.compile(optimizer=keras.optimizers.Adam(0.5))
+    callback = SaturationCallback(str(tmp_path / "vae_like"), x[:64], update_freq=4)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+    result = report.diagnose_logdir(str(tmp_path))["runs"]["vae_like"]
+    [finding] = result["findings"]
+    assert finding["cause"] == "learning_rate"
+    assert finding["snippet"].endswith("model.compile(optimizer=optimizer)  # your train_step computes the loss\n")
+    namespace = run_snippet(keras, finding["snippet"], x, model)
+    assert float(namespace["model"].optimizer.learning_rate) == pytest.approx(0.05)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
