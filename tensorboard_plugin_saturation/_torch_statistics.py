@@ -7,7 +7,8 @@ device; the host receives one float64 vector of the layer's fields and bin
 counts and two integer vectors of per-unit counts, which `quantize_units`
 (the numpy reference's) turns into bytes. `compute_on_device` returns those
 device tensors without copying them, so a caller can stack many layers into
-one transfer.
+one transfer. When every value is finite (one scalar read), the masking
+passes are skipped.
 """
 
 import numpy as np
@@ -64,35 +65,40 @@ def compute_on_device(data, activation, eps):
         return torch.tensor(value, dtype=dtype, device=device)
 
     finite = torch.isfinite(x)
+    zero = torch.zeros((), dtype=torch.float64, device=device)
+    if bool(finite.all()):  # the common case: no masking passes (one scalar read)
+        only_finite = lambda t, empty=None: t
+        finite_or_none = None
+    else:
+        only_finite = lambda t, empty=zero: torch.where(finite, t, empty)
+        finite_or_none = finite
     low, high = activation.saturation_masks(x, eps, const, TORCH_OPS)
-    low, high = low & finite, high & finite
+    if finite_or_none is not None:
+        low, high = low & finite, high & finite
     unit_finite = finite.sum(dim=0)
     unit_saturated = (low | high).sum(dim=0)
 
     bins = len(activation.edges) - 1
-    index = bin_index(torch.where(finite, x, const(0.0)), activation.edges, dtype)
-    index = torch.where(finite, index, torch.full_like(index, bins))  # non-finite: a dropped bin
+    index = bin_index(only_finite(x, const(0.0)), activation.edges, dtype)
+    index = only_finite(index, torch.full_like(index, bins))  # non-finite: a dropped bin
     histogram = torch.bincount(index.reshape(-1), minlength=bins + 1)[:bins]
 
     n = unit_finite.sum().to(torch.float64)
-    zero = torch.zeros((), dtype=torch.float64, device=device)
-    wide = torch.where(finite, x.to(torch.float64), zero)
-    clipped = torch.where(
-        finite, torch.clamp(x, *activation.bounds(const)).to(torch.float64), zero
-    )
+    wide = only_finite(x.to(torch.float64))
+    clipped = only_finite(torch.clamp(x, *activation.bounds(const)).to(torch.float64))
     mean = wide.sum() / n
-    centred = torch.where(finite, wide - mean, zero)
-    out_of_range = finite & activation.out_of_range(x, const, TORCH_OPS)
+    centred = only_finite(wide - mean)
+    out_of_range = activation.out_of_range(x, const, TORCH_OPS)
+    if finite_or_none is not None:
+        out_of_range &= finite
     fields = {
         "count": torch.tensor(float(x.numel()), dtype=torch.float64, device=device),
         "nonfinite": x.numel() - n,
         "saturatedLow": low.sum().to(torch.float64) / n,
         "saturatedHigh": high.sum().to(torch.float64) / n,
         "stuckUnits": ((unit_finite > 0) & (unit_saturated == unit_finite)).sum().to(torch.float64),
-        "meanDerivative": torch.where(
-            finite, activation.derivative(clipped, *activation.bounds(const), TORCH_OPS), zero
-        ).sum() / n,
-        "phi": _phi(clipped, finite, n, activation, zero),
+        "meanDerivative": only_finite(activation.derivative(clipped, *activation.bounds(const), TORCH_OPS)).sum() / n,
+        "phi": _phi(clipped, only_finite, n, activation, zero),
         "mean": mean,
         "std": torch.sqrt((centred * centred).sum() / n),
         "outOfRange": out_of_range.sum().to(torch.float64) / n,
@@ -155,11 +161,11 @@ def to_host(layer, unit_saturated, unit_finite):
     )
 
 
-def _phi(y, finite, n, activation, zero):
+def _phi(y, only_finite, n, activation, zero):
     """The mean of the record's phi terms over the finite values; NaN where it has none."""
     if activation.phi is None:
         return torch.full_like(zero, float("nan"))
-    return torch.where(finite, activation.phi(y, TORCH_OPS), zero).sum() / n
+    return only_finite(activation.phi(y, TORCH_OPS)).sum() / n
 
 
 class _TorchOps:
