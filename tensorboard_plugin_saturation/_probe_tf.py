@@ -24,7 +24,9 @@ class TFProbe:
         forward.build_if_needed(targets, self._probe)
         self._kernel_shapes = [_probe.kernel_shape(target) for target in targets]
         self.input_features = {}
-        self.function = tf.function(self._compute)
+        # Not converted by autograph, as Keras' own train function: converting the
+        # helpers it calls costs seconds of the first log.
+        self.function = tf.function(self._compute, autograph=False)
 
     def compile(self):
         self.function.get_concrete_function(self._probe, self._zero_snapshots())

@@ -46,6 +46,16 @@ The tricks of `_fused`, all exact:
 5. A while loop over 64-row slices keeps the working set in cache and never
    allocates a data-sized temporary. Layers with fewer than 256 units are
    folded (rows side by side) so that vectors stay full.
+6. One compilation serves every layer shape. XLA compiles per input shape
+   (0.5-3 s each), so the kernel only ever sees blocks of [1024, 256] values
+   (wider layers: lanes a multiple of 256, about 2**18 values a block): lanes
+   left over after folding hold a padding value whose only trace, one
+   histogram bin, is subtracted; a short input is padded with rows that the
+   kernel's loop never reads, and the last block of a long one overlaps the
+   one before it and starts at the first step not yet counted. The graphs
+   around the kernel take any 2-D shape and are traced once per activation,
+   eps and dtype, so a model whose layers have many shapes pays one trace,
+   one graph optimization and one XLA compilation per activation.
 
 Both paths compare with zero through the sign bit (`_negative`, `_positive`):
 TF's CPU kernels treat subnormal numbers as zero, numpy does not, and a
@@ -64,7 +74,9 @@ from tensorboard_plugin_saturation import numpy_statistics
 
 _BLOCK_ROWS = 8  # rows summed per block: a 4-bit counter reaches at most 8
 _STEP_BLOCKS = 8  # blocks per loop step: a byte counter reaches at most 64
-_MIN_LANES = 256  # narrower layers are folded to at least this many lanes
+_STEP_ROWS = _BLOCK_ROWS * _STEP_BLOCKS
+_MIN_LANES = 256  # narrower layers are folded to fill these lanes; wider ones padded to a multiple
+_BLOCK_VALUES = 2**18  # values of one call of the compiled kernel (1 MB)
 _NIBBLES = 0x0F0F0F0F
 _BYTES_0_AND_2 = 0x00FF00FF
 _FLOAT_EXPONENT_ONE = 8388608.0  # 2**23: t + 2**23 has the integer t in its low mantissa bits
@@ -92,6 +104,7 @@ def validate(data):
     return data
 
 
+@tf.autograph.experimental.do_not_convert
 def compute(data, act, eps, implementation="auto"):
     """Returns (layer float64 vector, units uint8 vector) for a validated tensor.
 
@@ -108,17 +121,21 @@ def compute(data, act, eps, implementation="auto"):
         implementation = "generic"  # the fused pass computes in float32
     if act.name not in _SPECS:
         implementation = "generic"  # the fused pass knows sigmoid, tanh and relu only
-    graph = _graph(implementation, act, eps, data.dtype, data.shape.rank, data.shape[-1])
-    return graph(data)
+    units = data.shape[-1]
+    return _graph(implementation, act, eps, data.dtype)(tf.reshape(data, [-1, units]))
 
 
 @functools.lru_cache(maxsize=None)
-def _graph(implementation, act, eps, dtype, rank, units):
-    """One graph function per configuration and kind of input (any number of
-    samples), so that an eager call runs a single op and traces once."""
+def _graph(implementation, act, eps, dtype):
+    """One graph function per configuration and dtype for every 2-D shape: traced
+    once, so that a model's layers of many shapes add one call each to the graph
+    that calls them (and an eager call runs a single op)."""
     body = _fused if implementation == "fused" else _generic
-    signature = [tf.TensorSpec([None] * (rank - 1) + [units], dtype)]
-    return tf.function(functools.partial(body, act=act, eps=eps), input_signature=signature, autograph=False)
+    signature = [tf.TensorSpec([None, None], dtype)]
+    return tf.function(
+        functools.partial(body, act=act, eps=eps), input_signature=signature, autograph=False,
+        experimental_attributes={"_noinline": True},
+    )
 
 
 def fused_applies(data):
@@ -146,29 +163,25 @@ def _xla_available():
 
 
 def _fused(data, act, eps):
+    """The statistics of data [rows, units] (shapes known only when it runs)."""
     spec = _spec(act.name, eps)
-    units = data.shape[-1]
-    x = tf.reshape(data, [-1, units])
+    x = data
+    rows, units = tf.shape(x)[0], tf.shape(x)[1]
     shift = tf.reduce_sum(tf.cast(x[:1], tf.float32), axis=0)  # the first sample (zeros if none)
     fold = _fold(units)
     step = _STEP_ROWS * fold
-    rows = tf.shape(x)[0]
     body_rows = rows // step * step
 
     def kernel():
         lanes = tf.reshape(x[:body_rows], [-1, fold * units])
-        return _kernel(act.name, eps)(lanes, tf.tile(shift, [fold])).unfold(fold, units)
+        return _blocked_sums(spec, lanes, tf.tile(shift, [fold])).unfold(fold, units)
 
     def rest():
         return _plain_sums(spec, tf.cast(x[body_rows:], tf.float32), shift)
 
-    static_rows = x.shape[0]
-    if static_rows is None:
-        main = tf.cond(body_rows > 0, kernel, lambda: _Sums.zeros(spec, units))
-        total = main.plus(tf.cond(rows > body_rows, rest, lambda: _Sums.zeros(spec, units)))
-    else:  # skip (and never compile) an empty part
-        main = kernel() if static_rows >= step else _Sums.zeros(spec, units)
-        total = main.plus(rest()) if static_rows % step else main
+    # An empty part is skipped (and its kernel never compiled).
+    main = tf.cond(body_rows > 0, kernel, lambda: _Sums.zeros(spec, units))
+    total = main.plus(tf.cond(rows > body_rows, rest, lambda: _Sums.zeros(spec, units)))
     return tf.cond(
         _fused_result_stands(spec, total),
         lambda: _assemble_fused(spec, total, rows, shift, units),
@@ -176,7 +189,42 @@ def _fused(data, act, eps):
     )
 
 
-_STEP_ROWS = _BLOCK_ROWS * _STEP_BLOCKS
+def _blocked_sums(spec, x, shift):
+    """`_Sums` per lane of x [rows, used] (rows a positive multiple of 64) through
+    the compiled kernel, which only ever sees blocks of [_block_rows(lanes), lanes].
+
+    The lanes beyond `used` hold `spec.pad`, whose only trace in the sums is its
+    histogram bin, taken out again here; a short input is padded with rows the
+    kernel never reads, and the last block of a long one overlaps the block
+    before it, whose steps it skips."""
+    rows, used = tf.shape(x)[0], tf.shape(x)[1]
+    lanes = _lanes(used)
+    block = _block_rows(lanes)
+    x = tf.pad(tf.cast(x, tf.float32), [[0, 0], [0, lanes - used]], constant_values=spec.pad)
+    shift = tf.concat([shift, tf.fill([lanes - used], np.float32(spec.pad))], axis=0)
+    kernel = _kernel(spec.name, spec.eps)
+    steps = rows // _STEP_ROWS
+    block_steps = block // _STEP_ROWS
+
+    def short():
+        return kernel(tf.pad(x, [[0, block - rows], [0, 0]]), shift, tf.constant(0), steps)
+
+    def long():
+        def window(i, total):
+            start = tf.minimum(i * block_steps, steps - block_steps)  # the last block ends at the end
+            sums = kernel(x[start * _STEP_ROWS: start * _STEP_ROWS + block], shift, i * block_steps - start,
+                          block_steps)
+            return i + 1, total.plus(sums)
+
+        windows = (steps + block_steps - 1) // block_steps
+        _, total = tf.while_loop(
+            lambda i, _: i < windows, window, (tf.constant(0), _Sums.zeros(spec, lanes)), parallel_iterations=1
+        )
+        return total
+
+    total = tf.cond(rows < block, short, long)
+    padded = rows * (lanes - used)
+    return total._replace(histogram=total.histogram - tf.one_hot(spec.pad_bin, spec.bins, dtype=tf.int32) * padded)
 
 
 def _fused_result_stands(spec, total):
@@ -211,20 +259,32 @@ class _Sums(collections.namedtuple("_Sums", ["histogram", "flags", "terms", "mom
 
     def unfold(self, fold, units):
         """Per-unit sums from the sums of `fold` rows side by side."""
-        def per_unit(t):
-            return tf.reduce_sum(tf.reshape(t, [t.shape[0], fold, units]), axis=1)
+        def per_unit(t):  # lanes beyond fold * units are padding
+            return tf.reduce_sum(tf.reshape(t[:, : fold * units], [t.shape[0], fold, units]), axis=1)
 
         return self._replace(flags=per_unit(self.flags), moments=per_unit(self.moments))
 
 
 def _fold(units):
-    """Rows put side by side so that a narrow layer still fills `_MIN_LANES` lanes."""
-    return max(1, -(-_MIN_LANES // units))
+    """Rows put side by side so that a narrow layer fills most of `_MIN_LANES` lanes
+    (an int, or an int32 tensor for a tensor)."""
+    return tf.maximum(1, _MIN_LANES // units) if tf.is_tensor(units) else max(1, _MIN_LANES // units)
+
+
+def _lanes(used):
+    """The kernel's lanes for `used` lanes of data (int32 tensor): a multiple of
+    `_MIN_LANES`, so that every layer of up to 256 units shares one compiled kernel."""
+    return (used + _MIN_LANES - 1) // _MIN_LANES * _MIN_LANES
+
+
+def _block_rows(lanes):
+    """Rows of one kernel call (int32 tensor): about `_BLOCK_VALUES` values, whole loop steps."""
+    return tf.maximum(1, _BLOCK_VALUES // (lanes * _STEP_ROWS)) * _STEP_ROWS
 
 
 def _assemble_fused(spec, total, rows, shift, units):
     rows64 = tf.cast(rows, tf.float64)
-    n = rows64 * units  # the fused result only stands when every value is finite
+    n = rows64 * tf.cast(units, tf.float64)  # the fused result only stands when every value is finite
     safe_rows = tf.maximum(rows64, 1.0)
     if spec.has_high:  # sigmoid and tanh: the result only stands when every value is in range
         low, high, out_of_range = total.flags[0], total.flags[1], tf.constant(0.0, tf.float64)
@@ -265,23 +325,34 @@ def _spec(activation, eps):
 
 @functools.lru_cache(maxsize=None)
 def _kernel(activation, eps):
-    """The XLA-compiled loop for one activation and eps; compiled once per input shape."""
+    """The XLA-compiled loop for one activation and eps; compiled once per block
+    shape, which `_blocked_sums` keeps to one per lane count."""
+    signature = [
+        tf.TensorSpec([None, None], tf.float32),
+        tf.TensorSpec([None], tf.float32),
+        tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.int32),
+    ]
     return tf.function(
-        functools.partial(_run, _spec(activation, eps)), jit_compile=True, autograph=False
+        functools.partial(_run, _spec(activation, eps)), input_signature=signature, jit_compile=True,
+        autograph=False,
     )
 
 
 class _Sigmoid:
     """Per-value terms for sigmoid; `_Tanh` and `_Relu` have the same shape."""
 
+    name = "sigmoid"
     words = 4  # 32 bins / 8 counters per word
     bins = 32
     has_high = True
     n_flags = 2
     n_terms = 1
     top_limit = 0x3F800000  # the bits of 1.0: a larger key is NaN, Inf, > 1 or negative
+    pad, pad_bin = 0.5, 16  # a padding lane's value (no flag, no term, in range) and its bin
 
     def __init__(self, eps):
+        self.eps = eps
         self.low = np.float32(0.0 + eps)  # the reference's dtype(act.low + eps)
         self.high = np.float32(1.0 - eps)
 
@@ -315,9 +386,12 @@ class _Sigmoid:
 
 
 class _Tanh(_Sigmoid):
+    name = "tanh"
     top_limit = 0x7F000000  # the bits of 1.0 shifted left by one (the sign bit dropped)
+    pad, pad_bin = 0.0, 16
 
     def __init__(self, eps):
+        self.eps = eps
         self.low = np.float32(-1.0 + eps)
         self.high = np.float32(1.0 - eps)
 
@@ -349,6 +423,7 @@ class _Tanh(_Sigmoid):
 
 
 class _Relu:
+    name = "relu"
     words = 4  # 26 bins <= 32 counters
     bins = 26
     has_high = False
@@ -356,9 +431,10 @@ class _Relu:
     n_terms = 0
     top_limit = None  # every finite value has its statistics: a negative one is off
     range_key = None
+    pad, pad_bin = 1.0, 14
 
     def __init__(self, eps):
-        del eps  # relu saturation is an exact zero
+        self.eps = eps  # relu saturation is an exact zero: eps only names the kernel
 
     def bin_index(self, v):
         # v in [2**k, 2**(k+1)) has exponent field k + 127 and bin k + 14 (clamped to 1..25);
@@ -406,14 +482,14 @@ def _positive(x):
     return tf.bitcast(x, signed) > 0
 
 
-def _run(spec, x, shift):
-    """The XLA loop over x [rows, lanes] (rows a multiple of 64): `_Sums` per lane.
+def _run(spec, x, shift, first, steps):
+    """The XLA loop over steps `first` to `steps` (int32 scalars) of x [rows, lanes]
+    float32 (rows a multiple of 64, a step 64 rows): `_Sums` per lane.
 
     Class counts are carried per lane in 16-bit fields, which hold the counts of
     `_CHUNK_STEPS` steps; an outer loop adds each chunk's fields to the histogram."""
-    lanes = x.shape[-1]
+    lanes = tf.shape(x)[1]
     blocks = tf.reshape(x, [-1, _STEP_BLOCKS, _BLOCK_ROWS, lanes])
-    steps = tf.shape(blocks)[0]
 
     def chunk(start, histogram, flags, sums, top):
         end = tf.minimum(start + _CHUNK_STEPS, steps)
@@ -437,7 +513,7 @@ def _run(spec, x, shift):
         tf.zeros([lanes], tf.uint32),
     )
     _, histogram, flags, sums, top = tf.while_loop(
-        lambda start, *_: start < steps, chunk, (tf.constant(0), *zeros), parallel_iterations=1
+        lambda start, *_: start < steps, chunk, (first, *zeros), parallel_iterations=1
     )
     return _Sums(
         histogram=histogram[: spec.bins],
@@ -512,7 +588,7 @@ def _blocks(spec, blocks, shift):
         *summed, top = _reduce_rows(summed + [spec.range_key(v)], maxima=1)
         top = tf.reduce_max(top, axis=0)
     else:
-        summed, top = _reduce_rows(summed), tf.zeros([v.shape[-1]], tf.uint32)
+        summed, top = _reduce_rows(summed), tf.zeros([tf.shape(v)[-1]], tf.uint32)
     flags = tf.stack([tf.reduce_sum(f, axis=0) for f in summed[: spec.n_flags]])
     d = tf.cast(v, tf.float64) - tf.cast(shift, tf.float64)  # exact: float32 values in float64
     sums = [tf.reduce_sum(tf.cast(term, tf.float64), axis=0) for term in summed[spec.n_flags:]]
@@ -554,8 +630,7 @@ def _generic(data, act, eps):
     any activation, dtype, device and value."""
     dtype = tf.float64 if data.dtype == tf.float64 else tf.float32
     np_dtype = dtype.as_numpy_dtype
-    units = data.shape[-1]
-    x = tf.reshape(tf.cast(data, dtype), [-1, units])
+    x = tf.reshape(tf.cast(data, dtype), [-1, tf.shape(data)[-1]])
     finite = tf.math.is_finite(x)
     zero = tf.zeros_like(x)
     finite_x = tf.where(finite, x, zero)

@@ -129,6 +129,10 @@ def _case(name, act):
         data[5, :5] = [tiny / 4, -tiny / 4, -0.0, 0.0, tiny]
         data[77, 100:104] = [-tiny / 2, -0.0, -tiny, np.nextafter(F32(0), F32(-1))]
         return data
+    if name == "padded_lanes":  # 10 units: 25 rows side by side fill 250 of the kernel's 256 lanes
+        return _in_range(rng, (3 * 64 * 25 + 7, 10), act).astype(F32)
+    if name == "overlapping_blocks":  # one kernel block of 1024 rows, then one ending at the last whole step
+        return _in_range(rng, (2 * (1024 + 3 * 64) + 3, 128), act).astype(F32)
     if name == "nan_in_the_loop":
         data = _in_range(rng, (128, 256), act).astype(F32)
         data[70, 3] = np.nan
@@ -140,7 +144,7 @@ CASES = (
     "constant", "all_saturated", "half_saturated", "nan_and_inf", "only_nonfinite", "one_sample",
     "conv_nhwc", "large_values", "out_of_range", "on_bin_edges", "on_eps_thresholds", "subnormals",
     "empty", "float64", "float16", "int32", "uint8", "whole_steps", "steps_and_remainder",
-    "narrow_folded", "subnormals_in_the_loop", "nan_in_the_loop",
+    "narrow_folded", "subnormals_in_the_loop", "nan_in_the_loop", "padded_lanes", "overlapping_blocks",
 )
 PATHS = ("auto-eager", "auto-function", "fused-eager", "generic-eager")
 
@@ -370,3 +374,34 @@ def test_a_16_bit_field_filled_to_its_limit_matches_the_reference():
     expected = numpy_statistics.compute(data, "sigmoid", 0.01)
     assert_same_statistics(layer, units, expected)
     assert expected.layer[len(metadata.STATS_FIELDS) + 31] > 65472 * 256 * 0.98
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_every_layer_of_up_to_256_units_runs_one_kernel_shape(act, monkeypatch):
+    """The compiled kernel sees [1024, 256] blocks whatever the layer's shape (one
+    XLA compilation per activation); a 300-unit layer gets 512 lanes."""
+    seen = []
+    kernel = _tf_statistics._kernel
+
+    def recording_kernel(activation, eps):
+        def run(x, shift, first, steps):
+            seen.append(tuple(x.shape))
+            return kernel(activation, eps)(x, shift, first, steps)
+        return run
+
+    monkeypatch.setattr(_tf_statistics, "_kernel", recording_kernel)
+    shapes = {(64, 256): [(1024, 256)], (3000, 100): [(1024, 256)] * 2, (5000, 16): [(1024, 256)],
+              (2500, 256): [(1024, 256)] * 3, (600, 300): [(512, 512)] * 2}
+    for shape, blocks in shapes.items():
+        seen.clear()
+        data = _in_range(np.random.default_rng(1), shape, act).astype(F32)
+        layer, units = _tf_statistics._fused(tf.constant(data), activations.get(act), 0.01)  # eagerly
+        assert seen == blocks, shape
+        assert_same_statistics(layer.numpy(), units.numpy(), numpy_statistics.compute(data, act, 0.01))
+
+
+def test_the_statistics_graph_is_traced_once_for_every_shape():
+    act = activations.get("tanh")
+    for shape in [(5, 7), (300, 2, 30), (70, 256), (1, 1000)]:
+        _tf_statistics.compute(tf.zeros(shape), act, 0.02)
+    assert _tf_statistics._graph("fused", act, 0.02, tf.float32).experimental_get_tracing_count() == 1
