@@ -47,8 +47,8 @@ The tricks of `_fused`, all exact:
    allocates a data-sized temporary. Layers with fewer than 256 units are
    folded (rows side by side) so that vectors stay full.
 6. One compilation serves every layer shape. XLA compiles per input shape
-   (0.5-3 s each), so the kernel only ever sees blocks of [1024, 256] values
-   (wider layers: lanes a multiple of 256, about 2**18 values a block): lanes
+   (0.5-3 s each), so the kernel only ever sees blocks of [2048, 256] values
+   (wider layers: [2048, a multiple of 256]): lanes
    left over after folding hold a padding value whose only trace, one
    histogram bin, is subtracted; a short input is padded with rows that the
    kernel's loop never reads, and the last block of a long one overlaps the
@@ -76,7 +76,7 @@ _BLOCK_ROWS = 8  # rows summed per block: a 4-bit counter reaches at most 8
 _STEP_BLOCKS = 8  # blocks per loop step: a byte counter reaches at most 64
 _STEP_ROWS = _BLOCK_ROWS * _STEP_BLOCKS
 _MIN_LANES = 256  # narrower layers are folded to fill these lanes; wider ones padded to a multiple
-_BLOCK_VALUES = 2**18  # values of one call of the compiled kernel (1 MB)
+_CALL_ROWS = 2048  # rows of one call of the compiled kernel: [2048, 256] is 2 MB
 _NIBBLES = 0x0F0F0F0F
 _BYTES_0_AND_2 = 0x00FF00FF
 _FLOAT_EXPONENT_ONE = 8388608.0  # 2**23: t + 2**23 has the integer t in its low mantissa bits
@@ -191,7 +191,9 @@ def _fused(data, act, eps):
 
 def _blocked_sums(spec, x, shift):
     """`_Sums` per lane of x [rows, used] (rows a positive multiple of 64) through
-    the compiled kernel, which only ever sees blocks of [_block_rows(lanes), lanes].
+    the compiled kernel, which only ever sees blocks of [_CALL_ROWS, lanes] (each
+    call costs a launch and a loop iteration, so wide layers take as many rows
+    as narrow ones).
 
     The lanes beyond `used` hold `spec.pad`, whose only trace in the sums is its
     histogram bin, taken out again here; a short input is padded with rows the
@@ -199,9 +201,16 @@ def _blocked_sums(spec, x, shift):
     before it, whose steps it skips."""
     rows, used = tf.shape(x)[0], tf.shape(x)[1]
     lanes = _lanes(used)
-    block = _block_rows(lanes)
-    x = tf.pad(tf.cast(x, tf.float32), [[0, 0], [0, lanes - used]], constant_values=spec.pad)
-    shift = tf.concat([shift, tf.fill([lanes - used], np.float32(spec.pad))], axis=0)
+    block = _CALL_ROWS
+    x = tf.cast(x, tf.float32)
+    x, shift = tf.cond(  # a pad without padding would still copy the data
+        lanes > used,
+        lambda: (
+            tf.pad(x, [[0, 0], [0, lanes - used]], constant_values=spec.pad),
+            tf.concat([shift, tf.fill([lanes - used], np.float32(spec.pad))], axis=0),
+        ),
+        lambda: (x, shift),
+    )
     kernel = _kernel(spec.name, spec.eps)
     steps = rows // _STEP_ROWS
     block_steps = block // _STEP_ROWS
@@ -276,10 +285,6 @@ def _lanes(used):
     `_MIN_LANES`, so that every layer of up to 256 units shares one compiled kernel."""
     return (used + _MIN_LANES - 1) // _MIN_LANES * _MIN_LANES
 
-
-def _block_rows(lanes):
-    """Rows of one kernel call (int32 tensor): about `_BLOCK_VALUES` values, whole loop steps."""
-    return tf.maximum(1, _BLOCK_VALUES // (lanes * _STEP_ROWS)) * _STEP_ROWS
 
 
 def _assemble_fused(spec, total, rows, shift, units):

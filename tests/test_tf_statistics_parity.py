@@ -131,8 +131,8 @@ def _case(name, act):
         return data
     if name == "padded_lanes":  # 10 units: 25 rows side by side fill 250 of the kernel's 256 lanes
         return _in_range(rng, (3 * 64 * 25 + 7, 10), act).astype(F32)
-    if name == "overlapping_blocks":  # one kernel block of 1024 rows, then one ending at the last whole step
-        return _in_range(rng, (2 * (1024 + 3 * 64) + 3, 128), act).astype(F32)
+    if name == "overlapping_blocks":  # 128 units, 2 rows a lane: a kernel call of 2048 rows, then one
+        return _in_range(rng, (2 * (2048 + 3 * 64) + 3, 128), act).astype(F32)  # ending at the last step
     if name == "nan_in_the_loop":
         data = _in_range(rng, (128, 256), act).astype(F32)
         data[70, 3] = np.nan
@@ -378,7 +378,7 @@ def test_a_16_bit_field_filled_to_its_limit_matches_the_reference():
 
 @pytest.mark.parametrize("act", ACTIVATIONS)
 def test_every_layer_of_up_to_256_units_runs_one_kernel_shape(act, monkeypatch):
-    """The compiled kernel sees [1024, 256] blocks whatever the layer's shape (one
+    """The compiled kernel sees [2048, 256] blocks whatever the layer's shape (one
     XLA compilation per activation); a 300-unit layer gets 512 lanes."""
     seen = []
     kernel = _tf_statistics._kernel
@@ -390,8 +390,11 @@ def test_every_layer_of_up_to_256_units_runs_one_kernel_shape(act, monkeypatch):
         return run
 
     monkeypatch.setattr(_tf_statistics, "_kernel", recording_kernel)
-    shapes = {(64, 256): [(1024, 256)], (3000, 100): [(1024, 256)] * 2, (5000, 16): [(1024, 256)],
-              (2500, 256): [(1024, 256)] * 3, (600, 300): [(512, 512)] * 2}
+    shapes = {
+        (64, 256): [(2048, 256)], (3000, 100): [(2048, 256)], (5000, 16): [(2048, 256)],
+        (2500, 256): [(2048, 256)] * 2, (5000, 256): [(2048, 256)] * 3,
+        (600, 300): [(2048, 512)], (2200, 300): [(2048, 512)] * 2,
+    }
     for shape, blocks in shapes.items():
         seen.clear()
         data = _in_range(np.random.default_rng(1), shape, act).astype(F32)
@@ -405,3 +408,13 @@ def test_the_statistics_graph_is_traced_once_for_every_shape():
     for shape in [(5, 7), (300, 2, 30), (70, 256), (1, 1000)]:
         _tf_statistics.compute(tf.zeros(shape), act, 0.02)
     assert _tf_statistics._graph("fused", act, 0.02, tf.float32).experimental_get_tracing_count() == 1
+
+
+def test_a_16_bit_field_filled_to_its_limit_within_one_kernel_call_matches_the_reference(monkeypatch):
+    # As above, with kernel calls of 1023 steps: the fields of one call reach 65472.
+    monkeypatch.setattr(_tf_statistics, "_CALL_ROWS", _tf_statistics._CHUNK_STEPS * 64)
+    _tf_statistics._graph.cache_clear()
+    try:
+        test_a_16_bit_field_filled_to_its_limit_matches_the_reference()
+    finally:
+        _tf_statistics._graph.cache_clear()
