@@ -132,7 +132,7 @@ def _graph(implementation, act, eps, dtype):
     that calls them (and an eager call runs a single op)."""
     body = _fused if implementation == "fused" else _generic
     signature = [tf.TensorSpec([None, None], dtype)]
-    return tf.function(
+    return tf.function(  # not inlined: every caller shares its XLA cluster, hence one compilation
         functools.partial(body, act=act, eps=eps), input_signature=signature, autograph=False,
         experimental_attributes={"_noinline": True},
     )
