@@ -15,11 +15,16 @@ pytest_status=$?
 SATURATION_TORCH_TESTS=1 .venv/bin/python -m pytest tests/torch -q -p no:cacheprovider "$@"
 torch_status=$?
 
+# pytest's 5 means it ran no test. Without arguments both runs must run tests; with a
+# filter (-k ...) one of the two may collect nothing, but not both.
 if [ "$pytest_status" = 5 ] && [ "$torch_status" = 5 ]; then
     echo "test.sh: pytest collected no tests: failing" >&2
     pytest_status=1
+elif [ "$#" = 0 ] && { [ "$pytest_status" = 5 ] || [ "$torch_status" = 5 ]; }; then
+    echo "test.sh: a pytest run collected no tests (main: $pytest_status, tests/torch: $torch_status): failing" >&2
+    [ "$pytest_status" = 5 ] && pytest_status=1
+    [ "$torch_status" = 5 ] && torch_status=1
 fi
-# With a filter (-k ...), one of the two runs may collect nothing: that is not a failure.
 [ "$pytest_status" = 5 ] && pytest_status=0
 [ "$torch_status" = 5 ] && torch_status=0
 

@@ -8,6 +8,7 @@ a test that needs its own logs starts its own.
 
 import json
 import os
+import tempfile
 import time
 import urllib.parse
 
@@ -24,6 +25,9 @@ from tests.tensorboard_process import get_json, serve, wait_for
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOT_MARGIN_CSS = 12
 DOCS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs")
+# The README's screenshots are refreshed only when asked (SATURATION_SCREENSHOTS=docs), so a
+# test run leaves the checkout as it was; otherwise they go to a temporary folder.
+SCREENSHOTS = DOCS if os.environ.get("SATURATION_SCREENSHOTS") == "docs" else tempfile.mkdtemp(prefix="saturation-screenshots-")
 
 HOSTILE_RUN = "<img src=x onerror=window.__pwned=1>"
 HOSTILE_TAG = "<script>window.__pwned=2</script>"
@@ -209,9 +213,9 @@ class Tab:
         return self.frame.locator(".run-choice:has(input:checked) .run-name").all_inner_texts()
 
     def screenshot(self, name, locator=None):
-        """Saves docs/NAME: the page, or the part of it `locator` (in the plugin frame) covers."""
-        os.makedirs(DOCS, exist_ok=True)
-        path = os.path.join(DOCS, name)
+        """Saves SCREENSHOTS/NAME: the page, or the part of it `locator` (in the plugin frame) covers."""
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        path = os.path.join(SCREENSHOTS, name)
         clip = None
         if locator is not None:
             box = locator.bounding_box()
