@@ -43,25 +43,23 @@ export function createRunPicker({ onToggle, onSelect, onStatusesNeeded }) {
     allBox,
     allLabel,
   ]);
-  const sortButtons = ['name', 'status'].map((by) =>
-    h('button', {
-      type: 'button',
-      className: 'toggle',
-      'data-sort': by,
-      text: by === 'name' ? 'Name' : 'Status',
-      onClick: () => setSort(by),
-    }),
-  );
-  const sort = h('div', { className: 'run-sort', role: 'group', 'aria-label': 'Sort runs' }, [
-    h('span', { className: 'control-label', text: 'Sort' }),
-    ...sortButtons,
-  ]);
+  const sort = createToggleGroup({
+    className: 'run-sort',
+    label: 'Sort',
+    ariaLabel: 'Sort runs',
+    key: 'sort',
+    choices: [
+      ['name', 'Name'],
+      ['status', 'Status'],
+    ],
+    onChoose: (by) => setSort(by),
+  });
   const count = h('span', { className: 'run-count', role: 'status' });
   const error = h('p', { className: 'run-filter-error', hidden: true });
   const list = h('div', { className: 'run-list', role: 'list' });
   const element = h('fieldset', { className: 'run-picker' }, [
     h('legend', { text: 'Runs' }),
-    h('div', { className: 'run-tools' }, [filter, all, sort, count]),
+    h('div', { className: 'run-tools' }, [filter, all, sort.element, count]),
     error,
     list,
   ]);
@@ -131,7 +129,7 @@ export function createRunPicker({ onToggle, onSelect, onStatusesNeeded }) {
     allBox.disabled = !matches.length;
     allLabel.textContent = filter.value ? `All ${matches.length} matching` : `All ${matches.length}`;
     count.textContent = `${chosen.size} of ${names.length} selected`;
-    for (const button of sortButtons) button.setAttribute('aria-pressed', String(button.dataset.sort === sortBy));
+    sort.setPressed(sortBy);
   }
 
   function setSort(by) {
@@ -192,23 +190,40 @@ export function createRunPicker({ onToggle, onSelect, onStatusesNeeded }) {
  * @returns {{element: HTMLElement, setKind: function('linear'|'log'): void}}
  */
 export function createScaleToggle(onChange) {
-  const buttons = ['linear', 'log'].map((kind) =>
-    h('button', {
-      type: 'button',
-      className: 'toggle',
-      'data-kind': kind,
-      text: kind === 'log' ? 'Log' : 'Linear',
-      onClick: () => onChange(kind),
-    }),
+  const group = createToggleGroup({
+    className: 'scale-toggle',
+    label: 'Colour scale',
+    ariaLabel: 'Colour scale',
+    key: 'kind',
+    choices: [
+      ['linear', 'Linear'],
+      ['log', 'Log'],
+    ],
+    onChoose: onChange,
+  });
+  return { element: group.element, setKind: group.setPressed };
+}
+
+/**
+ * A labelled group of toggle buttons, one pressed at a time (`setPressed`).
+ * Each button carries its value as `data-<key>`.
+ * @param {{className: string, label: string, ariaLabel: string, key: string,
+ *     choices: Array<Array<string>>, onChoose: function(string): void}} options
+ *     choices: [value, button text] pairs.
+ * @returns {{element: HTMLElement, setPressed: function(string): void}}
+ */
+function createToggleGroup({ className, label, ariaLabel, key, choices, onChoose }) {
+  const buttons = choices.map(([value, text]) =>
+    h('button', { type: 'button', className: 'toggle', [`data-${key}`]: value, text, onClick: () => onChoose(value) }),
   );
-  const element = h('div', { className: 'scale-toggle', role: 'group', 'aria-label': 'Colour scale' }, [
-    h('span', { className: 'control-label', text: 'Colour scale' }),
+  const element = h('div', { className, role: 'group', 'aria-label': ariaLabel }, [
+    h('span', { className: 'control-label', text: label }),
     ...buttons,
   ]);
   return {
     element,
-    setKind(kind) {
-      for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset.kind === kind));
+    setPressed(value) {
+      for (const button of buttons) button.setAttribute('aria-pressed', String(button.dataset[key] === value));
     },
   };
 }
