@@ -168,22 +168,14 @@ def _phi(y, only_finite, n, activation, zero):
     return only_finite(activation.phi(y, TORCH_OPS)).sum() / n
 
 
-class _TorchOps:
+class _TorchOps(activations_lib.NumpyOps):
     """`activations.NUMPY_OPS` for torch tensors: the records' formulas run on both.
 
-    Comparisons with 0 need no sign-bit trick here: torch, like numpy, keeps
-    subnormals (no flush to zero) and -0.0 < 0 is false.
+    The comparisons with 0 are numpy's: torch, like numpy, keeps subnormals
+    (no flush to zero) and -0.0 < 0 is false.
     """
 
     abs = staticmethod(torch.abs)
-
-    @staticmethod
-    def positive(x):
-        return x > 0
-
-    @staticmethod
-    def negative(x):
-        return x < 0
 
     @staticmethod
     def where(condition, a, b):

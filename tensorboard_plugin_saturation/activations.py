@@ -162,8 +162,12 @@ class Activation:
         }
 
 
-class _NumpyOps:
-    """The few array operations the records' formulas need, for numpy arrays."""
+class NumpyOps:
+    """The few array operations the records' formulas need, for numpy arrays.
+
+    `positive` and `negative` are plain comparisons with 0: right for any
+    library that keeps subnormals and orders -0.0 like 0 (numpy, torch).
+    """
 
     where = staticmethod(np.where)
     abs = staticmethod(np.abs)
@@ -181,7 +185,7 @@ class _NumpyOps:
         return np.zeros(np.shape(x), bool)
 
 
-NUMPY_OPS = _NumpyOps()
+NUMPY_OPS = NumpyOps()
 
 
 def _uniform_edges(low, high, bins):
