@@ -203,6 +203,31 @@ def backend_probe(model):
     )
 
 
+class BackendProbe:
+    """What the backends' compiled probes share: the probe batch as tensors and each target's captured input."""
+
+    def __init__(self, forward, targets, probe_data, eps, to_tensor):
+        """`to_tensor` converts each leaf of `probe_data` to the backend's tensor; the model is built if needed."""
+        self._forward = forward
+        self._targets = targets
+        self._eps = eps
+        self._probe = map_structure(to_tensor, probe_data)
+        forward.build_if_needed(targets, self._probe)
+        self.input_features = {}
+
+    def _values_and_scale(self, target, captured, recurrences, scale, nan):
+        """(values, mask, input scale) of `target` from `capture_calls`' answer; notes its input's feature names.
+
+        `scale` and `nan` as in `input_scale_of`.
+        """
+        args, kwargs, outputs = captured[id(target.layer)]
+        values, mask = target_values(target, args, kwargs, outputs, recurrences)
+        features, input_scale = input_scale_of(first_input(args, kwargs), scale, nan)
+        if features is not None:
+            self.input_features[target.index] = features
+        return values, mask, input_scale
+
+
 class Forward:
     """What the probe runs: `model` on the probe batch, or each sub-model on its own batch."""
 

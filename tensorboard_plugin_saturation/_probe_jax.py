@@ -18,18 +18,13 @@ from tensorboard_plugin_saturation import _probe
 from tensorboard_plugin_saturation import numpy_statistics
 
 
-class JaxProbe:
+class JaxProbe(_probe.BackendProbe):
     """`_probe.Probe`'s compiled part on JAX; see `_probe.backend_probe`."""
 
     def __init__(self, forward, targets, probe_data, eps):
-        self._forward = forward
-        self._targets = targets
-        self._eps = eps
-        self._probe = _probe.map_structure(keras.ops.convert_to_tensor, probe_data)
-        forward.build_if_needed(targets, self._probe)
+        super().__init__(forward, targets, probe_data, eps, keras.ops.convert_to_tensor)
         self._variables = list(forward.model.variables)
         self._kernel_shapes = [_probe.kernel_shape(target) for target in targets]
-        self.input_features = {}
         self.compiled = None
 
     def compile(self):
@@ -74,13 +69,9 @@ class JaxProbe:
             recurrences = {}
             results = []
             for target, snapshot in zip(self._targets, snapshots):
-                args, kwargs, outputs = captured[id(target.layer)]
-                data, mask = _probe.target_values(target, args, kwargs, outputs, recurrences)
-                features, scale = _probe.input_scale_of(
-                    _probe.first_input(args, kwargs), _ops_signals.input_scale, None
+                data, mask, scale = self._values_and_scale(
+                    target, captured, recurrences, _ops_signals.input_scale, None
                 )
-                if features is not None:
-                    self.input_features[target.index] = features
                 kernel = _probe.target_kernel(target)
                 if kernel is None:
                     kernel_std = ratio = new_snapshot = None

@@ -13,17 +13,12 @@ from tensorboard_plugin_saturation import _targets
 from tensorboard_plugin_saturation import _tf_statistics
 
 
-class TFProbe:
+class TFProbe(_probe.BackendProbe):
     """`_probe.Probe`'s compiled part on TensorFlow; see `_probe.backend_probe`."""
 
     def __init__(self, forward, targets, probe_data, eps):
-        self._forward = forward
-        self._targets = targets
-        self._eps = eps
-        self._probe = _probe.map_structure(tf.convert_to_tensor, probe_data)
-        forward.build_if_needed(targets, self._probe)
+        super().__init__(forward, targets, probe_data, eps, tf.convert_to_tensor)
         self._kernel_shapes = [_probe.kernel_shape(target) for target in targets]
-        self.input_features = {}
         # Not converted by autograph, as Keras' own train function: converting the
         # helpers it calls costs seconds of the first log.
         self.function = tf.function(self._compute, autograph=False)
@@ -51,14 +46,10 @@ class TFProbe:
         recurrences = {}
         results, new_snapshots = [], []
         for target, snapshot in zip(self._targets, snapshots):
-            args, kwargs, outputs = captured[id(target.layer)]
-            values, mask = _probe.target_values(target, args, kwargs, outputs, recurrences)
+            values, mask, scale = self._values_and_scale(target, captured, recurrences, input_scale, _nan())
             if mask is not None:
                 values = tf.boolean_mask(values, mask)
             layer, units = _tf_statistics.compute(_tf_statistics.validate(values), target.activation, self._eps)
-            features, scale = _probe.input_scale_of(_probe.first_input(args, kwargs), input_scale, _nan())
-            if features is not None:
-                self.input_features[target.index] = features
             kernel_std, glorot, ratio, kernel = _kernel_signals(
                 _probe.target_kernel(target), snapshot, _probe.glorot_shape(target)
             )

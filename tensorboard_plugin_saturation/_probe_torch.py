@@ -13,16 +13,11 @@ from tensorboard_plugin_saturation import _probe
 from tensorboard_plugin_saturation import _torch_statistics
 
 
-class TorchProbe:
+class TorchProbe(_probe.BackendProbe):
     """`_probe.Probe`'s compiled part on torch; see `_probe.backend_probe`."""
 
     def __init__(self, forward, targets, probe_data, eps):
-        self._forward = forward
-        self._targets = targets
-        self._eps = eps
-        self._probe = _probe.map_structure(keras.ops.convert_to_tensor, probe_data)
-        forward.build_if_needed(targets, self._probe)
-        self.input_features = {}
+        super().__init__(forward, targets, probe_data, eps, keras.ops.convert_to_tensor)
 
     def compile(self):
         """Checks that the model takes the probe batch (eager: nothing to compile)."""
@@ -40,16 +35,12 @@ class TorchProbe:
             recurrences = {}
             results, new_snapshots = [], []
             for target, snapshot in zip(self._targets, snapshots):
-                args, kwargs, outputs = captured[id(target.layer)]
-                data, mask = _probe.target_values(target, args, kwargs, outputs, recurrences)
+                data, mask, scale = self._values_and_scale(
+                    target, captured, recurrences, _ops_signals.input_scale, None
+                )
                 if mask is not None:
                     data = data[mask]
                 layer, units = _torch_statistics.compute(data, target.activation, self._eps)
-                features, scale = _probe.input_scale_of(
-                    _probe.first_input(args, kwargs), _ops_signals.input_scale, None
-                )
-                if features is not None:
-                    self.input_features[target.index] = features
                 kernel = _probe.target_kernel(target)
                 kernel_std = ratio = new_snapshot = None
                 if kernel is not None:
