@@ -8,8 +8,18 @@ from tensorboard_plugin_saturation import _torch_statistics
 from tensorboard_plugin_saturation import activations
 from tensorboard_plugin_saturation import numpy_statistics
 
-_EXACT = slice(None)  # every field but the moments is an exact count or count ratio
 _MOMENTS = [numpy_statistics._FIELD_INDEX[f] for f in ("meanDerivative", "phi", "mean", "std")]
+
+
+def _assert_equals_reference(array, activation):
+    """Torch's statistics of `array` equal numpy's: units and counts exactly, the moments to 1e-12."""
+    expected = numpy_statistics.compute(array, activation)
+    got = _torch_statistics.compute(torch.from_numpy(array), activation)
+    np.testing.assert_array_equal(got.units, expected.units)
+    exact = np.ones(len(expected.layer), bool)
+    exact[_MOMENTS] = False
+    np.testing.assert_array_equal(got.layer[exact], expected.layer[exact])
+    np.testing.assert_allclose(got.layer[~exact], expected.layer[~exact], rtol=1e-12, atol=1e-15, equal_nan=True)
 
 
 def _cases():
@@ -36,13 +46,7 @@ def _cases():
 @pytest.mark.parametrize("activation, data", _cases())
 def test_torch_equals_numpy_reference(activation, data, dtype):
     array = np.asarray(data, dtype)
-    expected = numpy_statistics.compute(array, activation)
-    got = _torch_statistics.compute(torch.from_numpy(array), activation)
-    np.testing.assert_array_equal(got.units, expected.units)
-    exact = np.ones(len(expected.layer), bool)
-    exact[_MOMENTS] = False
-    np.testing.assert_array_equal(got.layer[exact], expected.layer[exact])
-    np.testing.assert_allclose(got.layer[~exact], expected.layer[~exact], rtol=1e-12, atol=1e-15, equal_nan=True)
+    _assert_equals_reference(array, activation)
 
 
 def test_integer_data_is_compared_in_float32():
@@ -89,13 +93,7 @@ def test_every_known_activation_equals_numpy_reference(name, dtype):
     edges = [e for e in act.edges if np.isfinite(e)]
     extra = np.resize(np.array(ends + edges, np.float64), (-(-(len(ends) + len(edges)) // 5) * 5)).reshape(-1, 5)
     array = np.concatenate([spread, extra]).astype(dtype)
-    expected = numpy_statistics.compute(array, name)
-    got = _torch_statistics.compute(torch.from_numpy(array), name)
-    np.testing.assert_array_equal(got.units, expected.units)
-    exact = np.ones(len(expected.layer), bool)
-    exact[_MOMENTS] = False
-    np.testing.assert_array_equal(got.layer[exact], expected.layer[exact])
-    np.testing.assert_allclose(got.layer[~exact], expected.layer[~exact], rtol=1e-12, atol=1e-15, equal_nan=True)
+    _assert_equals_reference(array, name)
 
 
 @pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
