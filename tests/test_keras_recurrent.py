@@ -91,16 +91,22 @@ def assert_gates_equal(got, want):
         np.testing.assert_allclose(got[name], want[name], atol=1e-5, rtol=0, err_msg=name)
 
 
+def assert_recompute_equals_numpy(layer, x, numpy_layer, *options):
+    """The recomputed gates and outputs equal `numpy_layer`'s, the outputs the layer's own; returns (gates, mask)."""
+    own = numpy(layer(x))
+    gates, outputs, mask = recompute(layer, x)
+    want_gates, want_outputs = numpy_layer(x.astype(np.float64), *weights(layer), *options)
+    assert_gates_equal(gates, want_gates)
+    np.testing.assert_allclose(outputs, want_outputs, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(outputs, own, atol=1e-5, rtol=0)
+    return gates, mask
+
+
 def test_lstm_gates_equal_numpy_and_output_equals_the_layers_own():
     keras.utils.set_random_seed(1)
     layer = keras.layers.LSTM(5, return_sequences=True, bias_initializer="random_normal")
     x = sequences()
-    own = numpy(layer(x))
-    gates, outputs, mask = recompute(layer, x)
-    want_gates, want_outputs = numpy_lstm(x.astype(np.float64), *weights(layer))
-    assert_gates_equal(gates, want_gates)
-    np.testing.assert_allclose(outputs, want_outputs, atol=1e-5, rtol=0)
-    np.testing.assert_allclose(outputs, own, atol=1e-5, rtol=0)
+    gates, mask = assert_recompute_equals_numpy(layer, x, numpy_lstm)
     assert mask is None
     assert gates["input"].shape == (3, 6, 5)
 
@@ -110,13 +116,7 @@ def test_gru_gates_equal_numpy_for_both_reset_after_settings(reset_after):
     keras.utils.set_random_seed(2)
     layer = keras.layers.GRU(4, return_sequences=True, reset_after=reset_after,
                              bias_initializer="random_normal")
-    x = sequences()
-    own = numpy(layer(x))
-    gates, outputs, _ = recompute(layer, x)
-    want_gates, want_outputs = numpy_gru(x.astype(np.float64), *weights(layer), reset_after)
-    assert_gates_equal(gates, want_gates)
-    np.testing.assert_allclose(outputs, want_outputs, atol=1e-5, rtol=0)
-    np.testing.assert_allclose(outputs, own, atol=1e-5, rtol=0)
+    assert_recompute_equals_numpy(layer, sequences(), numpy_gru, reset_after)
 
 
 def test_simple_rnn_state_equals_numpy_and_the_layers_output():
