@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
 _BUDGET = 1.3
 _PROBE_SAMPLES = 256
 
@@ -59,8 +61,9 @@ def six_layer_data():
     return x, y
 
 
-# The VAE of keras-io's examples/generative/vae.py (fchollet, Apache License 2.0),
-# with a `call` added (encoder then decoder) so that the callback can probe it;
+# The VAE of keras-io's examples/generative/vae.py (fchollet, Apache License 2.0;
+# encoder and decoder in tests/real_models/keras_io_vae.py), with a `call` added
+# (encoder then decoder) so that the callback can probe it;
 # the data are scikit-learn's digits, scaled up to 28 x 28, instead of MNIST.
 
 
@@ -68,6 +71,8 @@ def vae_model():
     import keras  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from keras import layers, ops  # pylint: disable=import-outside-toplevel
+
+    from tests.real_models import keras_io_vae  # pylint: disable=import-outside-toplevel
 
     class Sampling(layers.Layer):
         def __init__(self, **kwargs):
@@ -79,24 +84,8 @@ def vae_model():
             epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
             return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
-    latent_dim = 2
-    encoder_inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
-    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(16, activation="relu")(x)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
-    z = Sampling()([z_mean, z_log_var])
-    encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
-
-    latent_inputs = keras.Input(shape=(latent_dim,))
-    x = layers.Dense(7 * 7 * 64, activation="relu")(latent_inputs)
-    x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    decoder_outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x)
-    decoder = keras.Model(latent_inputs, decoder_outputs, name="decoder")
+    encoder = keras_io_vae.build_encoder(Sampling)
+    decoder = keras_io_vae.build_decoder()
 
     class VAE(keras.Model):
         def __init__(self, encoder, decoder, **kwargs):

@@ -1,8 +1,9 @@
 """keras-io "Variational AutoEncoder" (fchollet), with SaturationCallback.
 
 Source: https://github.com/keras-team/keras-io/blob/master/examples/generative/vae.py
-Licence: Apache License 2.0 (keras-io). Encoder, decoder and the VAE's custom train_step as published (TF ops
-replaced by keras.ops, the metric trackers kept); MNIST replaced by 8 random images of 28x28x1 in [0, 1]; 2 epochs.
+Licence: Apache License 2.0 (keras-io). Encoder and decoder (keras_io_vae.py) and the VAE's custom train_step as
+published (TF ops replaced by keras.ops, the metric trackers kept); MNIST replaced by 8 random images of 28x28x1
+in [0, 1]; 2 epochs.
 The published VAE defines call(); the Keras 3 pattern without it is run too, with a probe per sub-model.
 """
 
@@ -16,8 +17,7 @@ from keras import layers, ops  # noqa: E402
 
 from tests import test_keras_callback as base  # noqa: E402
 from tests.real_models import common  # noqa: E402
-
-latent_dim = 2
+from tests.real_models.keras_io_vae import build_decoder, build_encoder  # noqa: E402
 
 
 class Sampling(layers.Layer):
@@ -25,28 +25,6 @@ class Sampling(layers.Layer):
         z_mean, z_log_var = inputs
         epsilon = keras.random.normal(shape=ops.shape(z_mean), seed=1337)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
-
-
-def build_encoder():
-    encoder_inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
-    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(16, activation="relu")(x)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
-    z = Sampling()([z_mean, z_log_var])
-    return keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
-
-
-def build_decoder():
-    latent_inputs = keras.Input(shape=(latent_dim,))
-    x = layers.Dense(7 * 7 * 64, activation="relu")(latent_inputs)
-    x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    decoder_outputs = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x)
-    return keras.Model(latent_inputs, decoder_outputs, name="decoder")
 
 
 class VAE(keras.Model):
@@ -95,7 +73,7 @@ def digits():
 
 def test_published_vae_with_call_logs_encoder_and_decoder(tmp_path):
     common.fresh()
-    vae = PublishedVAE(build_encoder(), build_decoder())
+    vae = PublishedVAE(build_encoder(Sampling), build_decoder())
     vae.compile(optimizer=keras.optimizers.Adam())
     mnist_digits = digits()
     found, contents = common.fit_logged(vae, mnist_digits, None, tmp_path, mnist_digits[:4], batch_size=4)
@@ -108,7 +86,7 @@ def test_published_vae_with_call_logs_encoder_and_decoder(tmp_path):
 
 def test_vae_without_call_is_probed_per_submodel(tmp_path):
     common.fresh()
-    vae = VAE(build_encoder(), build_decoder())
+    vae = VAE(build_encoder(Sampling), build_decoder())
     vae.compile(optimizer=keras.optimizers.Adam())
     mnist_digits = digits()
     z = np.array([[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]], "float32")
