@@ -13,7 +13,8 @@ both the layer and the per-unit series). Each provider loads it completely
 
 Requests go through `TensorBoardWSGI([plugin])` with a werkzeug client, which is
 the real request path minus the socket. For each route a fresh plugin (empty
-cache) answers one cold request, then `--repeats` warm ones (median shown).
+cache) answers one cold request (median of `--cold_repeats` fresh plugins), then
+`--repeats` warm ones (median shown).
 `--http` also times a real `tensorboard` process per provider over HTTP (its
 cold `runs` is not shown: waiting for the load already requested it). Bytes
 are the uncompressed JSON body.
@@ -69,13 +70,15 @@ def write_logs(logdir, layers, steps, units):
 
 
 def python_provider(logdir):
+    """(provider, multiplexer): TensorBoard hands plugins both with --load_fast=false."""
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={metadata.PLUGIN_NAME: 0})
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
-    return data_provider.MultiplexerDataProvider(multiplexer, logdir), None
+    return data_provider.MultiplexerDataProvider(multiplexer, logdir), multiplexer
 
 
 def rust_provider(logdir):
+    """(provider, ingester): keep the ingester while the data server is in use."""
     ingester = server_ingester.SubprocessServerDataIngester(
         server_binary=server_ingester.get_server_binary(),
         logdir=logdir,
@@ -98,17 +101,21 @@ def wait_loaded(provider, layers, steps):
     wait_for(loaded, timeout=900, interval=0.5)
 
 
-def time_routes(provider, logdir, urls, repeats):
-    """{route: (cold ms, warm median ms, response bytes)}; a fresh plugin per route."""
+def time_routes(provider, multiplexer, logdir, urls, repeats, cold_repeats):
+    """{route: (cold median ms, warm median ms, response bytes)}; a fresh plugin for each cold request."""
     result = {}
     for name, url in urls.items():
-        plugin = plugin_lib.SaturationPlugin(base_plugin.TBContext(
-            logdir=logdir, data_provider=provider, sampling_hints={metadata.PLUGIN_NAME: 0}))
-        client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
-        start = time.perf_counter()
-        response = client.get(url)
-        cold = time.perf_counter() - start
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        colds = []
+        for _ in range(cold_repeats):
+            plugin = plugin_lib.SaturationPlugin(base_plugin.TBContext(
+                logdir=logdir, data_provider=provider, multiplexer=multiplexer,
+                sampling_hints={metadata.PLUGIN_NAME: 0}))
+            client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+            start = time.perf_counter()
+            response = client.get(url)
+            colds.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        cold = statistics.median(colds)
         warm = []
         for _ in range(repeats):
             start = time.perf_counter()
@@ -142,6 +149,7 @@ def main():
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--cold_repeats", type=int, default=5, help="fresh plugins per route (median shown)")
     parser.add_argument("--logdir", help="reuse (or write once) the logs here")
     parser.add_argument("--providers", default="python,rust")
     parser.add_argument("--http", action="store_true", help="also time real tensorboard processes")
@@ -155,18 +163,20 @@ def main():
         rows = []
         for name in args.providers.split(","):
             start = time.time()
-            provider, ingester = {"python": python_provider, "rust": rust_provider}[name](logdir)
+            provider, keep = {"python": python_provider, "rust": rust_provider}[name](logdir)
+            multiplexer = keep if name == "python" else None  # what TBContext.multiplexer holds
             wait_loaded(provider, layers, args.steps)
             print("%s provider loaded in %.1f s" % (name, time.time() - start))
-            rows += [(name, route, *t) for route, t in time_routes(provider, logdir, urls, args.repeats).items()]
-            del provider, ingester  # the data server exits when its stdin closes
+            timed = time_routes(provider, multiplexer, logdir, urls, args.repeats, args.cold_repeats)
+            rows += [(name, route, *t) for route, t in timed.items()]
+            del provider, keep, multiplexer  # the data server exits when its stdin closes
         if args.http:
             for load_fast in ("false", "true"):
                 rows += [("http load_fast=" + load_fast, route, *t)
                          for route, t in time_http(logdir, urls, layers, args.steps, load_fast, args.repeats).items()]
 
-    print("\n%d layers x %d steps, %d units; cold = first request of a fresh plugin, warm = median of %d"
-          % (args.layers, args.steps, args.units, args.repeats))
+    print("\n%d layers x %d steps, %d units; cold = first request of a fresh plugin, median of %d; "
+          "warm = median of %d" % (args.layers, args.steps, args.units, args.cold_repeats, args.repeats))
     print("%-20s %-9s %10s %10s %10s %8s" % ("provider", "route", "cold ms", "warm ms", "budget", "bytes"))
     failed = False
     for provider, route, cold, warm, size in rows:

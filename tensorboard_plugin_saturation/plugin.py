@@ -49,6 +49,7 @@ class SaturationPlugin(base_plugin.TBPlugin):
         self._reader = reader_lib.Reader(
             context.data_provider,
             downsample=hints.get(metadata.PLUGIN_NAME, reader_lib.DEFAULT_SAMPLES),
+            multiplexer=context.multiplexer,
         )
         self._static_files = _static_allowlist()
         self._answers = answer_cache.AnswerCache()

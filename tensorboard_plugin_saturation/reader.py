@@ -15,6 +15,7 @@ import numpy as np
 from tensorboard.data import provider
 
 from tensorboard_plugin_saturation import _grpc_read
+from tensorboard_plugin_saturation import _multiplexer_read
 from tensorboard_plugin_saturation import metadata
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,16 @@ as the newest data replaces the older when TensorBoard purges orphaned data."""
 
 
 class Reader:
-    """Lists layers and reads decoded series for one data provider."""
+    """Lists layers and reads decoded series for one data provider.
 
-    def __init__(self, data_provider, downsample=_ALL_POINTS):
+    `multiplexer`: the `EventMultiplexer` under a `MultiplexerDataProvider`
+    (`TBContext.multiplexer`), read directly for speed; None reads through the
+    provider alone.
+    """
+
+    def __init__(self, data_provider, downsample=_ALL_POINTS, multiplexer=None):
         self._provider = data_provider
+        self._multiplexer = multiplexer if _multiplexer_read.serves(multiplexer, data_provider) else None
         self._downsample = downsample or _ALL_POINTS
         self._cache = {}
         self._parsed = {}  # plugin content bytes -> ("ok", dict) or ("error", message)
@@ -171,10 +178,11 @@ class Reader:
 
     def _read(self, ctx, experiment_id, run, wanted):
         """Reads and caches the series [(tag, stamp, width)] of `run` in one `read_tensors` call."""
-        fast = _grpc_read.read(
-            self._provider, experiment_id, metadata.PLUGIN_NAME, self._downsample, run,
-            {tag: width for tag, _, width in wanted},
-        )
+        widths = {tag: width for tag, _, width in wanted}
+        if self._multiplexer is not None:
+            fast = _multiplexer_read.read(self._multiplexer, self._downsample, run, widths)
+        else:
+            fast = _grpc_read.read(self._provider, experiment_id, metadata.PLUGIN_NAME, self._downsample, run, widths)
         if fast is not None:
             for tag, stamp, width in wanted:
                 steps, wall_times, values = fast.get(tag, (np.zeros(0, np.int64), np.zeros(0), np.zeros((0, width))))

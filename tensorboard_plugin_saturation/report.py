@@ -68,7 +68,7 @@ def open_logdir(logdir):
     )
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
-    return reader_lib.Reader(data_provider.MultiplexerDataProvider(multiplexer, logdir))
+    return reader_lib.Reader(data_provider.MultiplexerDataProvider(multiplexer, logdir), multiplexer=multiplexer)
 
 
 def diagnose_logdir(logdir):

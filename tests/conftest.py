@@ -24,13 +24,14 @@ def make_client(logdir, sampling_hints=None):
 
 
 def make_reloadable_client(logdir, sampling_hints=None):
-    """As `make_client`, plus the multiplexer, whose Reload() picks up new events."""
+    """As `make_client`, plus the multiplexer, whose Reload() picks up new events. The plugin
+    gets the multiplexer too, as `tensorboard --load_fast=false` gives it."""
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"saturation": 0})
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
     provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
     context = base_plugin.TBContext(
-        logdir=logdir, data_provider=provider, sampling_hints=sampling_hints or {}
+        logdir=logdir, data_provider=provider, multiplexer=multiplexer, sampling_hints=sampling_hints or {}
     )
     plugin = plugin_lib.SaturationPlugin(context)
     return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin, multiplexer

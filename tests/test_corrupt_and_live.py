@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from tensorboard_plugin_saturation import metadata, summary
+from tensorboard_plugin_saturation import _multiplexer_read, metadata, summary
 from tests import logs
 from tests.conftest import make_client, make_reloadable_client
 from tests.logs import write_events
@@ -133,13 +133,20 @@ class _CountingProvider:
         return getattr(self._inner, name)
 
 
-def test_overview_and_diagnosis_are_cached_per_run_until_the_run_grows(tmp_path):
+def test_overview_and_diagnosis_are_cached_per_run_until_the_run_grows(tmp_path, monkeypatch):
     logdir = str(tmp_path)
     calm = [(s, summary.saturation_pb("dense", np.full((4, 2), 0.5, np.float32), layer_index=0)) for s in range(5)]
     stuck = [(s, summary.saturation_pb("dense", np.full((4, 2), 0.999, np.float32), layer_index=0)) for s in range(5, 9)]
     write_events(logdir, "live", calm)
     client, plugin, multiplexer = make_reloadable_client(logdir)
     provider = plugin._reader._provider = _CountingProvider(plugin._reader._provider)
+    read_multiplexer = _multiplexer_read.read
+
+    def counted(*args):  # the reader reads the multiplexer directly, as with tensorboard --load_fast=false
+        provider.reads += 1
+        return read_multiplexer(*args)
+
+    monkeypatch.setattr(_multiplexer_read, "read", counted)
 
     first = client.get(ROOT + "/diagnosis?run=live").get_json()
     assert first["status"] == "healthy" and provider.reads == 1  # layer and signals series in one read
