@@ -134,11 +134,7 @@ class Probe:
         return pb
 
     def _metadata_of(self, target, units):
-        extra = dict(self._extra, framework="keras")
-        if target.output:
-            extra["output"] = True
-        if target.group is not None:
-            extra.update(group=target.group, gate=target.gate)
+        extra = dict(self._extra, **metadata.writer_keys("keras", target.output, target.group, target.gate))
         if target.gate is None:
             description = "Output of %s layer `%s` (%s) on a fixed probe batch of %d samples." % (
                 type(target.layer).__name__, target.layer.name, target.activation.name, self._samples)

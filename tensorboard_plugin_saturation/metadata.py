@@ -153,6 +153,17 @@ def create_layer_metadata(tag, description, activation, eps, units, order=None, 
     return layer_md, units_md
 
 
+def writer_keys(framework, output=False, group=None, gate=None):
+    """The optional `layer` content keys a framework's logger writes (see the module docstring):
+    "framework", "output" when the layer is a model output, "group" and "gate" for a recurrent gate."""
+    keys = {"framework": framework}
+    if output:
+        keys["output"] = True
+    if group is not None:
+        keys.update(group=group, gate=gate)
+    return keys
+
+
 def layer_content(activation, eps, units, order=None, extra=None):
     """The content of a `layer` series: everything constant per tag, plus `extra`."""
     content = {

@@ -302,15 +302,10 @@ class SaturationLogger:
             "functional call in" if target.kind == "function" else "module",
             target.tag,
         )
-        content = dict(metadata.layer_content(target.activation, self.eps, units, index), framework=FRAMEWORK)
-        if captured.output_of_model:
-            content["output"] = True
-        if target.kind == "gate":
-            content["group"], content["gate"] = target.group, target.gate
+        extra = metadata.writer_keys(FRAMEWORK, captured.output_of_model, target.group, target.gate)
         return (
-            metadata.create_summary_metadata(target.tag, description, content),
-            metadata.create_summary_metadata(
-                target.tag + metadata.UNITS_SUFFIX, None, metadata.units_content(target.tag, units)
+            *metadata.create_layer_metadata(
+                target.tag, description, target.activation, self.eps, units, index, extra
             ),
             metadata.create_summary_metadata(
                 target.tag + metadata.SIGNALS_SUFFIX, None, metadata.signals_content(target.tag)

@@ -81,3 +81,11 @@ def test_current_layouts_match_what_the_writers_log():
     assert layout.fields == metadata.STATS_FIELDS and layout.width == len(metadata.STATS_FIELDS) + 32
     signals = metadata.signals_layout(metadata.signals_content("dense"))
     assert signals.fields == metadata.SIGNALS_FIELDS and signals.width == len(metadata.SIGNALS_FIELDS)
+
+
+def test_writer_keys_name_the_framework_an_output_and_a_gate():
+    assert metadata.writer_keys("torch") == {"framework": "torch"}
+    assert metadata.writer_keys("keras", True) == {"framework": "keras", "output": True}
+    assert metadata.writer_keys("keras", False, "lstm", "forget") == {
+        "framework": "keras", "group": "lstm", "gate": "forget",
+    }
