@@ -3,24 +3,18 @@
 
 import numpy as np
 import pytest
-from tensorboard import context as tb_context
 from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
 from tensorboard.compat.proto import tensor_pb2, types_pb2
 
-from tensorboard_plugin_saturation import _multiplexer_read, _raw_tensors, summary
+from tensorboard_plugin_saturation import _multiplexer_read, _raw_tensors
 from tensorboard_plugin_saturation import reader as reader_lib
-from tests import logs
+from tests import fast_read
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("multiplexer"))
-    logs.write_run(logdir, "run", layers=("dense", "dense_1"), steps=range(0, 40, 2), samples=4, units=3)
-    # A resumed run: steps 10 and 12 logged again; and a layer whose tensors have the wrong shape.
-    events = [(s, summary.saturation_pb("dense", np.full((2, 3), 0.999, np.float32), layer_index=0)) for s in (10, 12)]
-    bad = summary.saturation_pb("odd", np.full((2, 2), 0.5, np.float32))
-    bad.value[0].tensor.tensor_shape.dim[0].size = 7
-    logs.write_events(logdir, "run", events + [(0, bad)])
+    fast_read.write_resumed_run(logdir)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"saturation": 0})
     multiplexer.AddRunsFromDirectory(logdir)
     multiplexer.Reload()
@@ -28,28 +22,7 @@ def loaded(tmp_path_factory):
 
 
 def _all_series(provider, multiplexer, downsample=reader_lib.DEFAULT_SAMPLES):
-    reader = reader_lib.Reader(provider, downsample=downsample, multiplexer=multiplexer)
-    ctx = tb_context.RequestContext()
-    layers = reader.layers(ctx, "", run="run")["run"]
-    reader.prefetch(ctx, "", "run", layers, units=True)
-    return {
-        (layer.tag, kind): reader.series(ctx, "", "run", tag, layer.stamp, width)
-        for layer in layers
-        for kind, tag, width in (("layer", layer.tag, layer.layout.width), ("units", layer.units_tag, layer.units))
-    }
-
-
-def _assert_same(fast, public):
-    assert sorted(fast) == sorted(public) == [(t, k) for t in ("dense", "dense_1", "odd") for k in ("layer", "units")]
-    assert fast[("odd", "layer")] is None and public[("odd", "layer")] is None
-    for key, series in fast.items():
-        if series is None:
-            continue
-        other = public[key]
-        np.testing.assert_array_equal(series.steps, other.steps)
-        np.testing.assert_array_equal(series.wall_times, other.wall_times)
-        np.testing.assert_array_equal(series.values, other.values)
-        assert series.values.dtype == other.values.dtype
+    return fast_read.all_series(reader_lib.Reader(provider, downsample=downsample, multiplexer=multiplexer))
 
 
 def test_fast_and_public_reads_agree_exactly(loaded):
@@ -62,7 +35,7 @@ def test_fast_and_public_reads_agree_exactly(loaded):
     assert values[-1].tolist() == [255, 255, 255]
     fast = _all_series(provider, multiplexer)
     public = _all_series(provider, None)
-    _assert_same(fast, public)
+    fast_read.assert_same_series(fast, public)
     assert fast[("dense", "layer")].steps.tolist() == list(range(0, 40, 2))
     assert fast[("dense", "units")].values[5].tolist() == [255, 255, 255]  # the last point logged at step 10
 
@@ -76,7 +49,7 @@ def test_sampled_series_unknown_tags_and_other_providers_fall_back(loaded):
     assert _multiplexer_read.read(multiplexer, 100, "gone", {"dense": 42}) is None
     assert not _multiplexer_read.serves(multiplexer, object())
     assert not _multiplexer_read.serves(None, provider)
-    _assert_same(_all_series(provider, multiplexer, downsample=5), _all_series(provider, None, downsample=5))
+    fast_read.assert_same_series(_all_series(provider, multiplexer, downsample=5), _all_series(provider, None, downsample=5))
 
 
 def _proto(values, dtype=types_pb2.DT_DOUBLE, **fields):
