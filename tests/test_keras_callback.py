@@ -27,6 +27,7 @@ from tensorboard_plugin_saturation import activations as activations_lib  # noqa
 from tensorboard_plugin_saturation import metadata  # noqa: E402
 from tensorboard_plugin_saturation import reader as reader_lib  # noqa: E402
 from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
+from tests import logs  # noqa: E402
 
 SIGNAL = {name: i for i, name in enumerate(metadata.SIGNALS_FIELDS)}
 
@@ -59,13 +60,7 @@ def series(log_dir, tag):
     return {step: array for step, t, array, _ in read_events(log_dir) if t == tag}
 
 
-def expected(tags, steps):
-    return sorted(
-        (tag + suffix, step)
-        for tag in tags
-        for suffix in ("", metadata.UNITS_SUFFIX, metadata.SIGNALS_SUFFIX)
-        for step in steps
-    )
+expected = logs.expected_tag_steps  # the tests of real models use it as `base.expected`
 
 
 def saturation_warnings(record):
