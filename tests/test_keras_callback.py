@@ -334,7 +334,7 @@ def test_a_probe_the_model_cannot_take_warns_once_and_leaves_no_event_file(tmp_p
 
 def test_a_model_without_supported_activation_warns_once_and_logs_nothing(tmp_path):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax", name="scores")])
     model.compile("sgd", "mse")
     x, y = data()
     log_dir = tmp_path / "run"
@@ -346,7 +346,7 @@ def test_a_model_without_supported_activation_warns_once_and_logs_nothing(tmp_pa
     supported = ", ".join(activations_lib.ACTIVATIONS)
     assert str(found[0].message) == (
         "SaturationCallback: model '%s' has no layer whose activation is supported by the plugin; nothing is "
-        "logged to %r. 1 layer(s) not logged: dense (activation softmax is not supported; supported: %s)."
+        "logged to %r. 1 layer(s) not logged: scores (activation softmax is not supported; supported: %s)."
         % (model.name, str(log_dir), supported))
     assert not log_dir.exists()
 
