@@ -21,7 +21,9 @@ The intermediate tensors are captured while the function is traced
 (`capture_calls`): each target layer's `call` is wrapped for the duration of
 one forward pass, so the captured input and output become part of the
 compiled computation. This works the same for Sequential, Functional,
-subclassed and nested models; at run time nothing is wrapped.
+subclassed and nested models; at run time nothing is wrapped. The same trace
+says which targets are model outputs (`output_indices`): those whose captured
+output is the very tensor the forward pass returns.
 
 The kernel snapshot behind the update ratio is state the caller keeps: each
 run takes the previous log's kernel copies and returns the new ones, so no
@@ -134,7 +136,8 @@ class Probe:
         return pb
 
     def _metadata_of(self, target, units):
-        extra = dict(self._extra, **metadata.writer_keys("keras", target.output, target.group, target.gate))
+        output = target.index in self._compiled.output_indices
+        extra = dict(self._extra, **metadata.writer_keys("keras", output, target.group, target.gate))
         if target.gate is None:
             description = "Output of %s layer `%s` (%s) on a fixed probe batch of %d samples." % (
                 type(target.layer).__name__, target.layer.name, target.activation.name, self._samples)
@@ -165,8 +168,9 @@ def backend_probe(model):
 
     Each class is built as `cls(forward, targets, probe_data, eps)` (`forward`
     a `Forward`) and has `compile()`, `run(snapshots)` -> ([(layer, units,
-    signals) ndarrays per target], new snapshots), and `input_features`
-    {target index: names of the numeric inputs}, filled when compiled.
+    signals) ndarrays per target], new snapshots), `input_features` {target
+    index: names of the numeric inputs} and `output_indices` (the indices of
+    the targets that are model outputs), both filled when compiled.
 
     tf_keras models and Keras 3 on TensorFlow get `_probe_tf.TFProbe`; Keras 3
     on JAX `_probe_jax.JaxProbe`, on torch `_probe_torch.TorchProbe`. Each is
@@ -210,6 +214,13 @@ class BackendProbe:
         self._probe = map_structure(to_tensor, probe_data)
         forward.build_if_needed(targets, self._probe)
         self.input_features = {}
+        self.output_indices = frozenset()
+
+    def _capture(self, forward, accept):
+        """`capture_calls` of the targets' layers over `forward()`; notes which targets are model outputs."""
+        captured, returned = capture_calls([t.layer for t in self._targets], forward, accept)
+        self.output_indices = output_indices(self._targets, captured, returned)
+        return captured
 
     def _values_and_scale(self, target, captured, recurrences, scale, nan):
         """(values, mask, input scale) of `target` from `capture_calls`' answer; notes its input's feature names.
@@ -232,11 +243,10 @@ class Forward:
         self.submodels = submodels
 
     def __call__(self, probe):
+        """Runs the forward pass; returns the model's outputs (a list of each sub-model's)."""
         if self.submodels is None:
-            self.model(probe, training=False)
-        else:
-            for name, submodel in self.submodels:
-                submodel(probe[name], training=False)
+            return self.model(probe, training=False)
+        return [submodel(probe[name], training=False) for name, submodel in self.submodels]
 
     def build_if_needed(self, targets, probe):
         """Runs once on `probe` if a target layer is not built yet.
@@ -249,7 +259,9 @@ class Forward:
 
 
 def capture_calls(layers, forward, accept):
-    """Runs `forward()` with every layer's `call` recorded; returns {id(layer): (args, kwargs, outputs)}.
+    """Runs `forward()` with every layer's `call` recorded.
+
+    Returns ({id(layer): (args, kwargs, outputs)}, what `forward()` returned).
 
     Each layer's first call whose (first) output passes `accept` is kept:
     calls that Keras makes elsewhere (shape inference while building, in a
@@ -265,7 +277,7 @@ def capture_calls(layers, forward, accept):
         for position, layer in enumerate(layers):
             if all(layer is not other for other in layers[:position]):
                 restore.append(_wrap_call(layer, captured, accept))
-        forward()
+        returned = forward()
     finally:
         for undo in reversed(restore):
             undo()
@@ -275,7 +287,26 @@ def capture_calls(layers, forward, accept):
             "SaturationCallback: layers %s are not called by the forward pass of "
             "the model" % (sorted(set(missing)),)
         )
-    return captured
+    return captured, returned
+
+
+def output_indices(targets, captured, returned):
+    """The indices of the targets whose logged output is one of the model's outputs.
+
+    Exact: a target is an output when its captured output (the one its series
+    logs) is the very tensor the forward pass returned (`returned`, a
+    structure), whatever model kind holds the layer (Functional, Sequential,
+    subclassed with `call`, a custom `Layer`, sub-models run on their own).
+    A recurrent layer's gates are recomputed, never an output; a model
+    output computed after the layer (a softmax on top, a reshape) is not the
+    layer's output.
+    """
+    returned_ids = {id(leaf) for leaf in flatten(returned)}
+    return frozenset(
+        target.index
+        for target in targets
+        if target.gate is None and id(flatten(captured[id(target.layer)][2])[0]) in returned_ids
+    )
 
 
 def _wrap_call(layer, captured, accept):

@@ -61,8 +61,7 @@ class JaxProbe(_probe.BackendProbe):
     def _compute(self, values, snapshots, probe):
         trace = getattr(_probe.flatten(probe)[0], "_trace", None)
         with keras.StatelessScope(state_mapping=list(zip(self._variables, values))):
-            captured = _probe.capture_calls(
-                [t.layer for t in self._targets],
+            captured = self._capture(
                 lambda: self._forward(probe),
                 lambda output: getattr(output, "_trace", None) is trace,
             )

@@ -25,8 +25,7 @@ class TorchProbe(_probe.BackendProbe):
 
     def run(self, snapshots):
         with torch.no_grad():
-            captured = _probe.capture_calls(
-                [t.layer for t in self._targets],
+            captured = self._capture(
                 lambda: self._forward(self._probe),
                 lambda output: isinstance(output, torch.Tensor),
             )

@@ -3,9 +3,9 @@
 `find_targets` walks a Keras model and picks the layers whose output is a
 supported activation (`activations.py`) and the gates of its recurrent layers
 (`_recurrent.py`); `skipped_layers` names the layers it leaves out and why;
-`walk` is the traversal, `_tags` the naming, `output_layers` the model's output
-layers, `glorot_std` the reference scale of a kernel. Nothing here runs the
-model.
+`walk` is the traversal, `_tags` the naming, `glorot_std` the reference scale
+of a kernel. Nothing here runs the model (which targets are model outputs is
+known from the probe's trace: `_probe.output_indices`).
 """
 
 import collections
@@ -20,14 +20,14 @@ from tensorboard_plugin_saturation import _recurrent
 from tensorboard_plugin_saturation import activations as activations_lib
 
 Target = collections.namedtuple(
-    "Target", ["layer", "tag", "activation", "index", "gate", "group", "output"],
-    defaults=(None, None, False),
+    "Target", ["layer", "tag", "activation", "index", "gate", "group"],
+    defaults=(None, None),
 )
 Target.__doc__ = """One logged series: the Keras layer, its tag, its `Activation`, its position.
 
 gate: None, or the recurrent gate (`_recurrent.GATES`) whose values are logged.
 group: None, or the tag of the recurrent layer whose gates share the group.
-output: True when the layer produces an output of the model.
+Whether a target is a model output is known from the probe's trace (`_probe.output_indices`).
 """
 
 # Layers whose output is `activation(...)` of their own computation. Recurrent
@@ -180,12 +180,10 @@ def find_targets(model, layers=None, roots=None):
     position = {id(layer): i for i, (_, layer) in enumerate(found)}
     unique.sort(key=lambda item: position.get(id(item[1]), len(found)))
     tags = _tags([path for path, _ in unique])
-    outputs = output_layers(model if roots is None else roots)
     targets = []
     for tag, (_, layer) in zip(tags, unique):
         if _recurrent.cell_kind(layer) is None:
-            targets.append(Target(layer, tag, activations_lib.get(activation_name(layer)),
-                                  len(targets), output=id(layer) in outputs))
+            targets.append(Target(layer, tag, activations_lib.get(activation_name(layer)), len(targets)))
             continue
         for gate, function in _recurrent.gate_functions(layer):
             name = function_activation(function)
@@ -226,40 +224,6 @@ def _skip_reason(layer):
             return "gates %s: activation %s is not supported" % (
                 ", ".join(g for g, _ in gates), ", ".join(sorted({n for _, n in gates})))
     return None
-
-
-def output_layers(models):
-    """ids of the layers that produce an output of `models` (a model or a list of them).
-
-    Known from the graph of Functional and Sequential models, also through the
-    models they nest. Where an output comes from a custom `Layer` (not a
-    model), the last supported layer it holds counts (Keras tracks sub-layers
-    in the order they are assigned, which is the order `call` uses them in
-    the common case). A subclassed model's outputs are not known.
-    """
-    models = models if isinstance(models, (list, tuple)) else [models]
-    found = set()
-
-    def visit(model):
-        for tensor in keras.tree.flatten(getattr(model, "outputs", None) or []):
-            history = getattr(tensor, "_keras_history", None)
-            operation = getattr(history, "operation", None) or getattr(history, "layer", None)  # tf_keras: layer
-            if operation is None or id(operation) in found:
-                continue
-            found.add(id(operation))
-            if isinstance(operation, _keras.Model):
-                visit(operation)
-            elif not _supported(operation):
-                inner = [layer for _, layer in walk(operation) if _supported(layer)]
-                if inner:
-                    found.add(id(inner[-1]))
-
-    for model in models:
-        try:
-            visit(model)
-        except (AttributeError, ValueError):  # a subclassed model has no symbolic outputs
-            pass
-    return found
 
 
 def _resolve(model, found, entry):

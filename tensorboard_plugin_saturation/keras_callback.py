@@ -50,7 +50,8 @@ class SaturationCallback(keras.callbacks.Callback, _legacy_keras.CallbackHooks):
     nested models hold layers of the same name, their path
     (`"encoder/dense"`). Layers are numbered in the order of `model.layers`,
     nested models and custom layers expanded in place, which is the order the
-    dashboard shows them in.
+    dashboard shows them in. A layer whose output is the tensor the model
+    returns (found while the probe is traced) is marked `"output": true`.
 
     The forward pass of the probe batch and the statistics of all layers run
     in the backend's compiled function (`tf.function` on TensorFlow and
