@@ -1,9 +1,11 @@
 """Reads saturation series through TensorBoard's data provider, with a cache.
 
 Used by the plugin's routes and by the report CLI, so both see the same data.
-Decoding thousands of tensor protos is the slow part of a request; decoded
-series are kept per (experiment, run, tag) until the provider reports a newer
-step or wall time for that tag.
+Reading thousands of tensor protos is the slow part of a request: series are
+read in one call per request, without `make_ndarray` per point where the
+provider allows it (`_grpc_read`, `_multiplexer_read`), and kept per
+(experiment, run, tag) until the provider reports a newer step or wall time
+for that tag.
 """
 
 import collections

@@ -144,3 +144,13 @@ def with_layer_keys(pb, **keys):
     content.update(keys)
     value.metadata.plugin_data.content = json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
     return pb
+
+
+def expected_tag_steps(tags, steps):
+    """Sorted (tag, step) of every layer's three series (layer, units, signals) at every step."""
+    return sorted(
+        (tag + suffix, step)
+        for tag in tags
+        for suffix in ("", metadata.UNITS_SUFFIX, metadata.SIGNALS_SUFFIX)
+        for step in steps
+    )

@@ -24,6 +24,7 @@ from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.util import tensor_util
 
 from tensorboard_plugin_saturation import metadata
+from tests import logs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAGS = ["dense", "dense_tanh", "relu"]
@@ -156,12 +157,7 @@ def test_every_layer_is_logged_at_every_step_in_one_event_file(backend_run):
     _, values, files, record = backend_run
     assert files == 1
     assert record["warnings"] == []
-    assert sorted(values) == sorted(
-        (tag + suffix, step)
-        for tag in TAGS
-        for suffix in ("", metadata.UNITS_SUFFIX, metadata.SIGNALS_SUFFIX)
-        for step in STEPS
-    )
+    assert sorted(values) == logs.expected_tag_steps(TAGS, STEPS)
 
 
 def test_no_tensorflow_is_imported_on_jax_and_torch(backend_run):

@@ -27,6 +27,7 @@ from tensorboard_plugin_saturation import activations as activations_lib  # noqa
 from tensorboard_plugin_saturation import metadata  # noqa: E402
 from tensorboard_plugin_saturation import reader as reader_lib  # noqa: E402
 from tensorboard_plugin_saturation import numpy_statistics  # noqa: E402
+from tests import logs  # noqa: E402
 
 SIGNAL = {name: i for i, name in enumerate(metadata.SIGNALS_FIELDS)}
 
@@ -59,13 +60,7 @@ def series(log_dir, tag):
     return {step: array for step, t, array, _ in read_events(log_dir) if t == tag}
 
 
-def expected(tags, steps):
-    return sorted(
-        (tag + suffix, step)
-        for tag in tags
-        for suffix in ("", metadata.UNITS_SUFFIX, metadata.SIGNALS_SUFFIX)
-        for step in steps
-    )
+expected = logs.expected_tag_steps  # the tests of real models use it as `base.expected`
 
 
 def saturation_warnings(record):
@@ -339,7 +334,7 @@ def test_a_probe_the_model_cannot_take_warns_once_and_leaves_no_event_file(tmp_p
 
 def test_a_model_without_supported_activation_warns_once_and_logs_nothing(tmp_path):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax", name="scores")])
     model.compile("sgd", "mse")
     x, y = data()
     log_dir = tmp_path / "run"
@@ -351,7 +346,7 @@ def test_a_model_without_supported_activation_warns_once_and_logs_nothing(tmp_pa
     supported = ", ".join(activations_lib.ACTIVATIONS)
     assert str(found[0].message) == (
         "SaturationCallback: model '%s' has no layer whose activation is supported by the plugin; nothing is "
-        "logged to %r. 1 layer(s) not logged: dense (activation softmax is not supported; supported: %s)."
+        "logged to %r. 1 layer(s) not logged: scores (activation softmax is not supported; supported: %s)."
         % (model.name, str(log_dir), supported))
     assert not log_dir.exists()
 

@@ -216,7 +216,7 @@ function createToggleGroup({ className, label, ariaLabel, key, choices, onChoose
   const buttons = choices.map(([value, text]) =>
     h('button', { type: 'button', className: 'toggle', [`data-${key}`]: value, text, onClick: () => onChoose(value) }),
   );
-  const element = h('div', { className, role: 'group', 'aria-label': ariaLabel }, [
+  const element = h('div', { className: `toggle-group ${className}`, role: 'group', 'aria-label': ariaLabel }, [
     h('span', { className: 'control-label', text: label }),
     ...buttons,
   ]);
