@@ -43,16 +43,12 @@ class TFProbe(_probe.BackendProbe):
         )
         learning_rate = _learning_rate(getattr(self._forward.model, "optimizer", None))
         recurrences = {}
-        measured = []  # (static size of the unmasked values, values, input scale) per target
-        for target in self._targets:
-            values, mask, scale = self._values_and_scale(target, captured, recurrences, input_scale, _nan())
-            measured.append((values.shape.num_elements(), values if mask is None else tf.boolean_mask(values, mask), scale))
-        implementations = _implementations(self._targets, [size for size, _, _ in measured])
         results, new_snapshots = [], []
-        for target, snapshot, (_, values, scale) in zip(self._targets, snapshots, measured):
-            layer, units = _tf_statistics.compute(
-                _tf_statistics.validate(values), target.activation, self._eps, implementations[target.activation.name]
-            )
+        for target, snapshot in zip(self._targets, snapshots):
+            values, mask, scale = self._values_and_scale(target, captured, recurrences, input_scale, _nan())
+            if mask is not None:
+                values = tf.boolean_mask(values, mask)
+            layer, units = _tf_statistics.compute(_tf_statistics.validate(values), target.activation, self._eps)
             kernel_std, glorot, ratio, kernel = _kernel_signals(
                 _probe.target_kernel(target), snapshot, _probe.glorot_shape(target)
             )
@@ -60,28 +56,6 @@ class TFProbe(_probe.BackendProbe):
             results.append((layer, units, signals))
             new_snapshots.append(kernel)
         return results, new_snapshots
-
-
-# The fused kernel costs one XLA compilation per activation (~1.5 s on the
-# first log) and then ~1.5 ms a call; the generic ops cost no compilation and
-# 40-100 ns a value, as fast as the kernel's call below ~30 000 values
-# (benchmarks/README.md, "The first fit"). An activation whose layers together
-# hold fewer probe values than this takes the generic ops.
-FUSED_MIN_VALUES = 1 << 17
-
-
-def _implementations(targets, sizes):
-    """`_tf_statistics.compute`'s implementation per activation name: "generic"
-    when its layers' probe values (static sizes; None if unknown) sum to fewer
-    than `FUSED_MIN_VALUES`, else "auto"."""
-    totals = {}
-    for target, size in zip(targets, sizes):
-        name = target.activation.name
-        totals[name] = None if size is None or totals.get(name, 0) is None else totals.get(name, 0) + size
-    return {
-        name: "auto" if total is None or total >= FUSED_MIN_VALUES else "generic"
-        for name, total in totals.items()
-    }
 
 
 def _nan():
