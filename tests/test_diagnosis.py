@@ -1,7 +1,6 @@
 """The diagnosis rules: synthetic series at each threshold, remedies that run, real trained networks."""
 
 import math
-import os
 
 import numpy as np
 import pytest

@@ -30,6 +30,12 @@ from tensorboard_plugin_saturation.diagnosis.rules import SATURATED_SHARE
 from tensorboard_plugin_saturation.diagnosis.rules import UPDATE_RATIO_LARGE
 from tensorboard_plugin_saturation.diagnosis.rules import layer_series
 
+__all__ = [
+    "CAUSES", "CAUSE_LABELS", "DEAD_UNITS_SHARE", "HEALTHY", "INPUT_STD_LARGE", "KERNEL_RATIO_LARGE",
+    "LayerSeries", "SATURATED", "SATURATED_SHARE", "UPDATE_RATIO_LARGE", "diagnose", "diagnose_run",
+    "layer_series", "read_run", "reading", "remedies", "rules",
+]
+
 
 def diagnose(run, layers):
     """Diagnoses one run from its layers' series (`LayerSeries`, network order).

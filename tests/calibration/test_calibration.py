@@ -7,7 +7,6 @@ docs/diagnosis.md, row by row; a finding on a healthy network fails.
 """
 
 import os
-import re
 
 import pytest
 
