@@ -6,7 +6,7 @@ signals in the backend's own compiled function, built once:
 
 | backend                     | module           | compiled as           | statistics                     |
 | --------------------------- | ---------------- | --------------------- | ------------------------------ |
-| TensorFlow (also tf_keras)  | `_probe_tf.py`    | one `tf.function`     | the fused TF op (`_tf_statistics`) |
+| TensorFlow (also tf_keras)  | `_probe_tf.py`    | one `tf.function`     | plain TF ops, then the fused TF op once it pays (`_tf_statistics`) |
 | JAX                         | `_probe_jax.py`   | one `jax.jit`         | numpy on the host (`numpy_statistics`) |
 | torch                       | `_probe_torch.py` | eager, `torch.no_grad` | torch ops (`_torch_statistics`) |
 

@@ -1,16 +1,37 @@
 """The probe on TensorFlow (Keras 3's TensorFlow backend and tf_keras): one `tf.function`.
 
-The forward pass of the probe batch, the fused statistics op
-(`_tf_statistics.compute`) and the signals of every layer are one
-`tf.function`, traced once; a layer's input and output are captured as nodes
-of the graph being traced (`_probe.capture_calls`).
+The forward pass of the probe batch, the statistics and the signals of every
+layer are one `tf.function`, traced once; a layer's input and output are
+captured as nodes of the graph being traced (`_probe.capture_calls`).
+
+There are two such functions, which compute the same numbers. The first logs
+run the plain statistics ops (`_tf_statistics.compute_plain`): the probe is
+traced and optimized in a fraction of a second and needs no XLA compilation,
+but each value costs about 2.5x the fused pass. The fused probe
+(`_tf_statistics.compute`) costs about a second per activation to compile
+(trace, graph optimization, XLA) and is then the fastest. The probe moves to
+it once its logs have spent in the plain ops as much time as that compilation
+is estimated to cost (a ski-rental rule: whatever the length of training, the
+probe spends at most about twice what the better choice in hindsight would
+have): a short fit never compiles the fused pass, a long one soon does. It
+also moves at once when the plain result does not stand (a NaN, an Inf, a
+value outside the activation's range), since only the fused graph holds the
+fallback for such values. Where XLA or the fused pass does not apply (a GPU,
+float64, other activations) both functions run the same generic ops and the
+probe stays on the first.
 """
+
+import time
 
 import tensorflow as tf
 
 from tensorboard_plugin_saturation import _probe
 from tensorboard_plugin_saturation import _targets
 from tensorboard_plugin_saturation import _tf_statistics
+
+# Trace, graph optimization and XLA compilation of the fused pass for one
+# activation, as measured on a 2-core CPU (benchmarks/README.md).
+FUSED_COMPILE_SECONDS = 1.0
 
 
 class TFProbe(_probe.BackendProbe):
@@ -21,21 +42,65 @@ class TFProbe(_probe.BackendProbe):
         self._kernel_shapes = [_probe.kernel_shape(target) for target in targets]
         # Not converted by autograph, as Keras' own train function: converting the
         # helpers it calls costs seconds of the first log.
-        self.function = tf.function(self._compute, autograph=False)
+        self.functions = {
+            "plain": tf.function(self._compute_plain, autograph=False),
+            "fused": tf.function(self._compute_fused, autograph=False),
+        }
+        fused = {t.activation.name for t in targets if _tf_statistics.fused_activation(t.activation)}
+        self.switch_seconds = (
+            FUSED_COMPILE_SECONDS * len(fused) if fused and _tf_statistics.xla_on_cpu() else float("inf")
+        )
+        self.implementation = "plain"
+        self.plain_seconds = 0.0  # time spent in the plain probe after its first call
+        self._plain_calls = 0
 
     def compile(self):
-        self.function.get_concrete_function(self._probe, self._zero_snapshots())
+        self.functions[self.implementation].get_concrete_function(self._probe, self._zero_snapshots())
 
     def run(self, snapshots):
-        results, snapshots = self.function(
-            self._probe, self._zero_snapshots() if snapshots is None else snapshots
-        )
-        return [tuple(t.numpy() for t in result) for result in results], snapshots
+        snapshots = self._zero_snapshots() if snapshots is None else snapshots
+        if self.implementation == "plain":
+            start = time.perf_counter()
+            results, stands, new_snapshots = self.functions["plain"](self._probe, snapshots)
+            if all(bool(s) for s in stands):
+                self._plain_calls += 1
+                if self._plain_calls > 1:
+                    self.plain_seconds += time.perf_counter() - start
+                if self.plain_seconds >= self.switch_seconds:
+                    self.implementation = "fused"
+                return _host(results), new_snapshots
+            self.implementation = "fused"
+        results, new_snapshots = self.functions["fused"](self._probe, snapshots)
+        return _host(results), new_snapshots
 
     def _zero_snapshots(self):
         return [None if shape is None else tf.zeros(shape, tf.float32) for shape in self._kernel_shapes]
 
-    def _compute(self, probe, snapshots):
+    def _compute_plain(self, probe, snapshots):
+        """The probe with the plain statistics ops and input scale, without their
+        fallbacks; also returns whether each result stands (see `run`)."""
+        stands = [tf.constant(True)]
+
+        def statistics(values, act):
+            layer, units, holds = _tf_statistics.compute_plain(values, act, self._eps)
+            stands.append(holds)
+            return layer, units
+
+        def scale(inputs):
+            std, max_abs, finite = _unmasked_scale(inputs)
+            stands.append(finite)
+            return std, max_abs
+
+        results, new_snapshots = self._compute(probe, snapshots, statistics, scale)
+        return results, stands, new_snapshots
+
+    def _compute_fused(self, probe, snapshots):
+        def statistics(values, act):
+            return _tf_statistics.compute(values, act, self._eps)
+
+        return self._compute(probe, snapshots, statistics, input_scale)
+
+    def _compute(self, probe, snapshots, statistics, scale):
         graph = tf.compat.v1.get_default_graph()
         captured = self._capture(
             lambda: self._forward(probe),
@@ -45,17 +110,21 @@ class TFProbe(_probe.BackendProbe):
         recurrences = {}
         results, new_snapshots = [], []
         for target, snapshot in zip(self._targets, snapshots):
-            values, mask, scale = self._values_and_scale(target, captured, recurrences, input_scale, _nan())
+            values, mask, scales = self._values_and_scale(target, captured, recurrences, scale, _nan())
             if mask is not None:
                 values = tf.boolean_mask(values, mask)
-            layer, units = _tf_statistics.compute(_tf_statistics.validate(values), target.activation, self._eps)
+            layer, units = statistics(_tf_statistics.validate(values), target.activation)
             kernel_std, glorot, ratio, kernel = _kernel_signals(
                 _probe.target_kernel(target), snapshot, _probe.glorot_shape(target)
             )
-            signals = tf.stack(list(scale) + [kernel_std, glorot, ratio, learning_rate])
+            signals = tf.stack(list(scales) + [kernel_std, glorot, ratio, learning_rate])
             results.append((layer, units, signals))
             new_snapshots.append(kernel)
         return results, new_snapshots
+
+
+def _host(results):
+    return [tuple(t.numpy() for t in result) for result in results]
 
 
 def _nan():
@@ -72,9 +141,19 @@ def input_scale(inputs):
     """
     x = tf.reshape(tf.cast(inputs, tf.float32), [-1])
     plain = _scale(x)
-    finite = tf.logical_and(tf.math.is_finite(plain[0]), tf.math.is_finite(plain[1]))
-    std, max_abs = tf.cond(finite, lambda: plain, lambda: _masked_scale(x))
+    std, max_abs = tf.cond(_finite(plain), lambda: plain, lambda: _masked_scale(x))
     return tf.cast(std, tf.float64), tf.cast(max_abs, tf.float64)
+
+
+def _unmasked_scale(inputs):
+    """`input_scale`'s four passes without its fallback: (std, max |x|, whether
+    both are finite, i.e. whether they equal `input_scale`'s)."""
+    plain = _scale(tf.reshape(tf.cast(inputs, tf.float32), [-1]))
+    return tf.cast(plain[0], tf.float64), tf.cast(plain[1], tf.float64), _finite(plain)
+
+
+def _finite(scale):
+    return tf.logical_and(tf.math.is_finite(scale[0]), tf.math.is_finite(scale[1]))
 
 
 def _scale(x):

@@ -1,12 +1,17 @@
 """The statistics of `numpy_statistics.py`, computed with TF ops where the data lives.
 
 Only the small result (a few dozen float64 numbers and one uint8 per unit)
-leaves the device. Two implementations compute the same numbers; a parity
-test pins both to the numpy reference on every row of its edge-case table:
+leaves the device. Three implementations compute the same numbers; a parity
+test pins each to the numpy reference on every row of its edge-case table:
 
 * `_fused`, the CPU path: one XLA-compiled pass over the data that keeps
   every intermediate in cache. It reads each value from memory once and does,
   per value, a few vector instructions and no memory writes.
+* `_plain` (`compute_plain`): the fused pass's per-value formulas as plain TF
+  ops over the whole data. No XLA compilation, so its first call costs a
+  tenth of the fused pass's (~0.1 s against ~1 s an activation), but every op
+  writes a data-sized temporary: ~2.5x the fused pass per value. The Keras
+  probe starts with it (`_probe_tf.py`).
 * `_generic`, plain TF ops that mirror `numpy_statistics.py` line by line,
   reading the activation record (`activations.py`) for every formula: used for
   every activation other than sigmoid, tanh and relu, on accelerators, for
@@ -57,7 +62,7 @@ The tricks of `_fused`, all exact:
    eps and dtype, so a model whose layers have many shapes pays one trace,
    one graph optimization and one XLA compilation per activation.
 
-Both paths compare with zero through the sign bit (`_negative`, `_positive`):
+All paths compare with zero through the sign bit (`_negative`, `_positive`):
 TF's CPU kernels treat subnormal numbers as zero, numpy does not, and a
 subnormal is a value like any other (it lands in tanh's bin 31, is not an
 "off" relu, and is out of sigmoid's range when negative).
@@ -109,12 +114,16 @@ def compute(data, act, eps, implementation="auto"):
     """Returns (layer float64 vector, units uint8 vector) for a validated tensor.
 
     `implementation` is "auto" (the fused CPU pass where it applies, see
-    `fused_applies`), "fused" or "generic"; tests and benchmarks pick one.
+    `fused_applies`), "fused", "plain" (the fused pass's formulas as plain TF
+    ops, see `compute_plain`, with the same fallback) or "generic"; tests and
+    benchmarks pick one.
     float64 data, and activations other than sigmoid, tanh and relu, always
     take the generic path: the fused pass is float32 and has those three.
     """
-    if implementation not in ("auto", "fused", "generic"):
-        raise ValueError("implementation must be 'auto', 'fused' or 'generic'; got %r" % (implementation,))
+    if implementation not in ("auto", "fused", "plain", "generic"):
+        raise ValueError(
+            "implementation must be 'auto', 'fused', 'plain' or 'generic'; got %r" % (implementation,)
+        )
     if implementation == "auto":
         implementation = "fused" if fused_applies(data) else "generic"
     elif data.dtype == tf.float64:
@@ -125,12 +134,45 @@ def compute(data, act, eps, implementation="auto"):
     return _graph(implementation, act, eps, data.dtype)(tf.reshape(data, [-1, units]))
 
 
+def compute_plain(data, act, eps):
+    """(layer, units, stands) for a validated tensor, with no XLA compilation.
+
+    Where the fused pass applies (see `fused_applies`, XLA aside), its sums and
+    formulas run as plain TF ops, without the fallback: `stands` is False when
+    the data hold a value they do not cover (NaN, Inf, or for sigmoid and tanh
+    a value outside the range), and the caller must then discard the result
+    and use `compute`. Elsewhere this is `compute`'s generic result, which
+    always stands. For a caller whose compilation cost matters more than the
+    speed of each call: it is traced in a tenth of the time and needs no XLA
+    compilation, but costs about 2.5x the fused pass per value
+    (benchmarks/README.md).
+    """
+    units = data.shape[-1]
+    data = tf.reshape(data, [-1, units])
+    if data.dtype == tf.float64 or act.name not in _SPECS or not _runs_on_cpu(data):
+        layer, unit_shares = _graph("generic", act, eps, data.dtype)(data)
+        return layer, unit_shares, tf.constant(True)
+    return _plain_graph(act, eps, data.dtype)(data)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_graph(act, eps, dtype):
+    # Not inlined either: inlined into a caller that knows the shape, graph
+    # optimization would fold the value count and divide by it as a multiply
+    # by its reciprocal, one ulp off the reference's shares.
+    return tf.function(
+        functools.partial(_plain_unchecked, act=act, eps=eps),
+        input_signature=[tf.TensorSpec([None, None], dtype)], autograph=False,
+        experimental_attributes={"_noinline": True},
+    )
+
+
 @functools.lru_cache(maxsize=None)
 def _graph(implementation, act, eps, dtype):
     """One graph function per configuration and dtype for every 2-D shape: traced
     once, so that a model's layers of many shapes add one call each to the graph
     that calls them (and an eager call runs a single op)."""
-    body = _fused if implementation == "fused" else _generic
+    body = {"fused": _fused, "plain": _plain, "generic": _generic}[implementation]
     signature = [tf.TensorSpec([None, None], dtype)]
     return tf.function(  # not inlined: every caller shares its XLA cluster, hence one compilation
         functools.partial(body, act=act, eps=eps), input_signature=signature, autograph=False,
@@ -140,14 +182,26 @@ def _graph(implementation, act, eps, dtype):
 
 def fused_applies(data):
     """True when `_fused` runs for `data`: float32 compute, XLA, a CPU placement."""
-    if data.dtype == tf.float64 or not _xla_available():
-        return False
+    return data.dtype != tf.float64 and _xla_available() and _runs_on_cpu(data)
+
+
+def _runs_on_cpu(data):
     device = data.device or ""
     if "GPU" in device or "TPU" in device:
         return False
     if not device and (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU")):
         return False  # unplaced: TF will put it on the accelerator
     return True
+
+
+def fused_activation(act):
+    """True when `act` has the fused pass (and `compute_plain`'s plain ops)."""
+    return act.name in _SPECS
+
+
+def xla_on_cpu():
+    """True when float32 data on the CPU take the fused, XLA-compiled pass."""
+    return _xla_available() and _runs_on_cpu(tf.zeros([0]))
 
 
 @functools.lru_cache(maxsize=None)
@@ -187,6 +241,25 @@ def _fused(data, act, eps):
         lambda: _assemble_fused(spec, total, rows, shift, units),
         lambda: _generic(data, act, eps),
     )
+
+
+def _plain(data, act, eps):
+    """The fused pass's sums and formulas with plain TF ops over the whole data
+    (no XLA compilation); `_generic` where they do not stand."""
+    layer, units, stands = _plain_unchecked(data, act, eps)
+    return tf.cond(stands, lambda: (layer, units), lambda: _generic(data, act, eps))
+
+
+def _plain_unchecked(data, act, eps):
+    """(layer, units, stands) of data [rows, units] with `_plain_sums`; the result
+    holds only where `stands` (see `_fused_result_stands`)."""
+    spec = _spec(act.name, eps)
+    rows, units = tf.shape(data)[0], tf.shape(data)[1]
+    v = tf.cast(data, tf.float32)
+    shift = tf.reduce_sum(v[:1], axis=0)  # the first sample (zeros if none)
+    total = _plain_sums(spec, v, shift)
+    layer, unit_shares = _assemble_fused(spec, total, rows, shift, units)
+    return layer, unit_shares, _fused_result_stands(spec, total)
 
 
 def _blocked_sums(spec, x, shift):

@@ -1,8 +1,9 @@
 """The TF op computes the numbers of the numpy reference, on every row of its edge-case table.
 
 One table of data runs through `numpy_statistics.compute` (numpy) and through the TF
-op: the public path eagerly and inside `tf.function`, and each of its two
-implementations (the fused XLA pass and the generic one) eagerly. Counts,
+op: the public path eagerly and inside `tf.function`, and each of its three
+implementations (the fused XLA pass, its formulas as plain TF ops and the
+generic one) eagerly. Counts,
 histogram, per-unit shares and saturated fractions must be equal; the float
 moments, derivative and phi within 1e-6 relative (or 1e-9 absolute).
 """
@@ -146,7 +147,7 @@ CASES = (
     "empty", "float64", "float16", "int32", "uint8", "whole_steps", "steps_and_remainder",
     "narrow_folded", "subnormals_in_the_loop", "nan_in_the_loop", "padded_lanes", "overlapping_blocks",
 )
-PATHS = ("auto-eager", "auto-function", "fused-eager", "generic-eager")
+PATHS = ("auto-eager", "auto-function", "fused-eager", "plain-eager", "generic-eager")
 
 
 def _tf_stats(data, act, path):
@@ -182,6 +183,37 @@ def test_tf_op_matches_the_numpy_reference(case, act, path):
     data = _case(case, act)
     layer, units = _tf_stats(data, act, path)
     assert_same_statistics(layer, units, numpy_statistics.compute(data, act, 0.01))
+
+
+def _plain_formulas_hold(data, act):
+    """Whether the data lie where the fused pass's formulas hold: finite values,
+    within [0, 1] for sigmoid (-0.0 not) and [-1, 1] for tanh; float64 data take
+    the generic ops, which hold everywhere."""
+    x = np.asarray(data)
+    if x.dtype == np.float64:
+        return True
+    x = x.astype(F32)
+    if not np.all(np.isfinite(x)):
+        return False
+    if act == "sigmoid":
+        return bool(np.all((x >= 0) & (x <= 1) & ~((x == 0) & np.signbit(x))))
+    if act == "tanh":
+        return bool(np.all(np.abs(x) <= 1))
+    return True
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS + OTHER_ACTIVATIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_the_plain_ops_stand_exactly_where_the_fused_formulas_hold_and_then_match_the_reference(case, act):
+    """`compute_plain` (no fallback): its result equals the reference whenever it says
+    it stands, and it stands on every row whose values the formulas cover."""
+    data = _case(case, act)
+    layer, units, stands = _tf_statistics.compute_plain(
+        _tf_statistics.validate(tf.constant(data)), activations.get(act), 0.01
+    )
+    assert bool(stands) == (act not in ACTIVATIONS or _plain_formulas_hold(data, act))
+    if bool(stands):
+        assert_same_statistics(layer.numpy(), units.numpy(), numpy_statistics.compute(data, act, 0.01))
 
 
 @pytest.mark.parametrize("path", ("auto-function", "generic-eager"))
@@ -328,7 +360,7 @@ def test_auto_path_uses_the_fused_pass_on_cpu_float32_only():
 
 
 def test_unknown_implementation_is_rejected():
-    with pytest.raises(ValueError, match=r"implementation must be 'auto', 'fused' or 'generic'; got 'fast'"):
+    with pytest.raises(ValueError, match=r"implementation must be 'auto', 'fused', 'plain' or 'generic'; got 'fast'"):
         _tf_statistics.compute(tf.constant([[0.5]]), activations.get("sigmoid"), 0.01, "fast")
 
 
