@@ -74,6 +74,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from tensorboard_plugin_saturation import activations as activations_lib
 from tensorboard_plugin_saturation import metadata
 from tensorboard_plugin_saturation import numpy_statistics
 
@@ -428,6 +429,10 @@ class _Sigmoid:
     n_terms = 1
     top_limit = 0x3F800000  # the bits of 1.0: a larger key is NaN, Inf, > 1 or negative
     pad, pad_bin = 0.5, 16  # a padding lane's value (no flag, no term, in range) and its bin
+    # The plain ops' histogram key: sign, exponent and 4 mantissa bits, which cut an
+    # octave into 16 steps: 1/32 wide in [1/2, 1), narrower below. The edges are
+    # multiples of 1/32, so each key's values lie between two edges.
+    key_shift = 19
 
     def __init__(self, eps):
         self.eps = eps
@@ -467,6 +472,9 @@ class _Tanh(_Sigmoid):
     name = "tanh"
     top_limit = 0x7F000000  # the bits of 1.0 shifted left by one (the sign bit dropped)
     pad, pad_bin = 0.0, 16
+    # No key: a negative key's values run from just below one edge (-k/16) up to it,
+    # and the edge itself is in the bin above.
+    key_shift = None
 
     def __init__(self, eps):
         self.eps = eps
@@ -510,6 +518,7 @@ class _Relu:
     top_limit = None  # every finite value has its statistics: a negative one is off
     range_key = None
     pad, pad_bin = 1.0, 14
+    key_shift = 23  # sign and exponent: the bins are octaves
 
     def __init__(self, eps):
         self.eps = eps  # relu saturation is an exact zero: eps only names the kernel
@@ -617,22 +626,49 @@ def _unpack_fields(fields):
 
 def _plain_sums(spec, v, shift):
     """`_Sums` of v [rows, units] float32 with plain TF ops: the same per-value
-    formulas as the loop, for the rows left over after its whole steps."""
+    formulas as the loop, for the rows left over after its whole steps (and
+    for `plain_sums`). The per-unit moments are products with a row of ones,
+    one BLAS pass each, faster than TF's reduction of a narrow matrix's
+    columns."""
     counted = [tf.reduce_sum(tf.cast(f, tf.int32), axis=0) for f in spec.flags(v)]
     terms = [tf.reduce_sum(tf.cast(t, tf.float64)) for t in spec.terms(v)]
     d = tf.cast(v, tf.float64) - tf.cast(shift, tf.float64)
+    ones = tf.ones([1, tf.shape(d)[0]], tf.float64)
     return _Sums(
-        histogram=tf.math.bincount(
-            tf.reshape(spec.bin_index(v), [-1]), minlength=spec.bins, maxlength=spec.bins, dtype=tf.int32
-        ),
+        histogram=_plain_histogram(spec, v),
         flags=tf.stack(counted),
         terms=tf.stack(terms) if terms else tf.zeros([0], tf.float64),
-        moments=tf.stack([
-            tf.reduce_sum(d, axis=0),
-            tf.reduce_sum(d * d, axis=0),
-        ]),
+        moments=tf.concat([tf.matmul(ones, d), tf.matmul(ones, d * d)], axis=0),
         top=tf.reduce_max(spec.range_key(v)) if spec.range_key else tf.zeros([], tf.uint32),
     )
+
+
+def _plain_histogram(spec, v):
+    """The histogram of v with plain ops. With a `key_shift`, the float's top bits
+    are the bin key, counted with no arithmetic and folded into the bins
+    afterwards (`_key_bins`); else the loop's `bin_index`."""
+    if spec.key_shift is None:
+        bins = spec.bin_index(v)
+        return tf.math.bincount(tf.reshape(bins, [-1]), minlength=spec.bins, maxlength=spec.bins, dtype=tf.int32)
+    keys = _key_bins(spec.name, spec.key_shift)
+    key = tf.bitwise.right_shift(tf.bitcast(v, tf.uint32), tf.constant(spec.key_shift, tf.uint32))
+    counts = tf.math.bincount(
+        tf.reshape(tf.bitcast(key, tf.int32), [-1]), minlength=len(keys), maxlength=len(keys), dtype=tf.int32
+    )
+    return tf.math.unsorted_segment_sum(counts, tf.constant(keys), spec.bins)
+
+
+@functools.lru_cache(maxsize=None)
+def _key_bins(activation, key_shift):
+    """The bin of each key (a float32's bits shifted right by `key_shift`): the
+    reference's bin of the smallest value with that key, 0 for NaN. Exact for every
+    value the fused formulas cover when no bin edge falls inside a key's values
+    (`tests/test_tf_statistics_parity.py` checks every key)."""
+    edges = np.asarray(activations_lib.get(activation).edges[1:-1], np.float32)
+    keys = np.arange(2 ** (32 - key_shift), dtype=np.uint32)
+    smallest = (keys << np.uint32(key_shift)).view(np.float32)
+    bins = np.searchsorted(edges, np.where(np.isnan(smallest), 0, smallest), side="right")
+    return bins.astype(np.int32)
 
 
 def _blocks(spec, blocks, shift):

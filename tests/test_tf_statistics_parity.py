@@ -216,6 +216,25 @@ def test_the_plain_ops_stand_exactly_where_the_fused_formulas_hold_and_then_matc
         assert_same_statistics(layer.numpy(), units.numpy(), numpy_statistics.compute(data, act, 0.01))
 
 
+@pytest.mark.parametrize("act, in_range", [("sigmoid", lambda v: (v >= 0) & (v <= 1)), ("relu", np.isfinite)])
+def test_each_histogram_key_of_the_plain_ops_holds_values_of_one_bin(act, in_range):
+    """Every float32 that the fused formulas cover shares its key (top bits) only with
+    values of its own bin, and the key is folded into that bin."""
+    spec = _tf_statistics._spec(act, 0.01)
+    bits = np.arange(2 ** (32 - spec.key_shift), dtype=np.uint64) << spec.key_shift
+    first = bits.astype(np.uint32).view(F32)  # the key's value nearest 0
+    last = (bits + (1 << spec.key_shift) - 1).astype(np.uint32).view(F32)  # and farthest from it
+    edges = np.asarray(activations.get(act).edges[1:-1], F32)
+    with np.errstate(invalid="ignore"):
+        covered = in_range(first)
+        clipped_last = np.where(in_range(last), last, first)  # sigmoid's key of 1.0 also holds values above 1
+    bin_first = np.searchsorted(edges, first, side="right")
+    bin_last = np.searchsorted(edges, clipped_last, side="right")
+    assert covered.sum() > 100
+    np.testing.assert_array_equal(bin_first[covered], bin_last[covered])
+    np.testing.assert_array_equal(_tf_statistics._key_bins(act, spec.key_shift)[covered], bin_first[covered])
+
+
 @pytest.mark.parametrize("path", ("auto-function", "generic-eager"))
 @pytest.mark.parametrize("act", OTHER_ACTIVATIONS)
 @pytest.mark.parametrize("case", CASES)
