@@ -22,11 +22,15 @@ def serve(logdir, load_fast="false", extra_args=(), timeout=90, command=None, en
     """
     if log_path is None:
         log_path = os.path.join(logdir, os.pardir, "tensorboard-%s.log" % os.path.basename(logdir.rstrip("/")))
-    with open(log_path, "w+") as log:
+    # The child writes through its own append-mode handle and we read through
+    # another: with one shared handle, our seek(0) to read would move the offset
+    # the child writes at, and its next line would overwrite the log's first.
+    open(log_path, "w").close()
+    with open(log_path, "a") as output, open(log_path) as log:
         process = subprocess.Popen(
             [*(command or [TENSORBOARD]), "--logdir", logdir, "--host", "127.0.0.1", "--port", "0",
              "--load_fast", load_fast, "--reload_interval", "1", *extra_args],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=env,
+            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.PIPE, env=env,
         )
         try:
             url = _wait_for_url(process, log, timeout)
