@@ -79,7 +79,7 @@ class TFProbe(_probe.BackendProbe):
     def _compute_plain(self, probe, snapshots):
         """The probe with the plain statistics ops and input scale, without their
         fallbacks; also returns whether each result stands (see `run`)."""
-        stands = [tf.constant(True)]
+        stands = []
 
         def statistics(values, act):
             layer, units, holds = _tf_statistics.compute_plain(values, act, self._eps)
