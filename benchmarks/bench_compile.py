@@ -62,14 +62,13 @@ def six_layer_data():
 
 
 # The VAE of keras-io's examples/generative/vae.py (fchollet, Apache License 2.0;
-# encoder and decoder in tests/real_models/keras_io_vae.py), with a `call` added
-# (encoder then decoder) so that the callback can probe it;
-# the data are scikit-learn's digits, scaled up to 28 x 28, instead of MNIST.
+# tests/real_models/keras_io_vae.py), with its published `call` (encoder then
+# decoder), which the callback probes; the data are scikit-learn's digits,
+# scaled up to 28 x 28, instead of MNIST.
 
 
 def vae_model():
     import keras  # pylint: disable=import-outside-toplevel
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from keras import layers, ops  # pylint: disable=import-outside-toplevel
 
     from tests.real_models import keras_io_vae  # pylint: disable=import-outside-toplevel
@@ -86,36 +85,7 @@ def vae_model():
 
     encoder = keras_io_vae.build_encoder(Sampling)
     decoder = keras_io_vae.build_decoder()
-
-    class VAE(keras.Model):
-        def __init__(self, encoder, decoder, **kwargs):
-            super().__init__(**kwargs)
-            self.encoder = encoder
-            self.decoder = decoder
-            self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
-
-        @property
-        def metrics(self):
-            return [self.total_loss_tracker]
-
-        def call(self, inputs):
-            return self.decoder(self.encoder(inputs)[2])
-
-        def train_step(self, data):
-            with tf.GradientTape() as tape:
-                z_mean, z_log_var, z = self.encoder(data)
-                reconstruction = self.decoder(z)
-                reconstruction_loss = ops.mean(
-                    ops.sum(keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2))
-                )
-                kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-                total_loss = reconstruction_loss + ops.mean(ops.sum(kl_loss, axis=1))
-            grads = tape.gradient(total_loss, self.trainable_weights)
-            self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-            self.total_loss_tracker.update_state(total_loss)
-            return {"loss": self.total_loss_tracker.result()}
-
-    model = VAE(encoder, decoder)
+    model = keras_io_vae.PublishedVAE(encoder, decoder)
     model.compile(optimizer=keras.optimizers.Adam())
     return model
 

@@ -1,9 +1,9 @@
 """keras-io "Variational AutoEncoder" (fchollet), with SaturationCallback.
 
 Source: https://github.com/keras-team/keras-io/blob/master/examples/generative/vae.py
-Licence: Apache License 2.0 (keras-io). Encoder and decoder (keras_io_vae.py) and the VAE's custom train_step as
-published (TF ops replaced by keras.ops, the metric trackers kept); MNIST replaced by 8 random images of 28x28x1
-in [0, 1]; 2 epochs.
+Licence: Apache License 2.0 (keras-io). Encoder, decoder and the VAE with its custom train_step as published
+(keras_io_vae.py: TF ops replaced by keras.ops, the metric trackers kept); MNIST replaced by 8 random images of
+28x28x1 in [0, 1]; 2 epochs.
 The published VAE defines call(); the Keras 3 pattern without it is run too, with a probe per sub-model.
 """
 
@@ -17,7 +17,7 @@ from keras import layers, ops  # noqa: E402
 
 from tests import test_keras_callback as base  # noqa: E402
 from tests.real_models import common  # noqa: E402
-from tests.real_models.keras_io_vae import build_decoder, build_encoder  # noqa: E402
+from tests.real_models.keras_io_vae import VAE, PublishedVAE, build_decoder, build_encoder  # noqa: E402
 
 
 class Sampling(layers.Layer):
@@ -25,42 +25,6 @@ class Sampling(layers.Layer):
         z_mean, z_log_var = inputs
         epsilon = keras.random.normal(shape=ops.shape(z_mean), seed=1337)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
-
-
-class VAE(keras.Model):
-    def __init__(self, encoder, decoder, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-
-    @property
-    def metrics(self):
-        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            z_mean, z_log_var, z = self.encoder(data)
-            reconstruction = self.decoder(z)
-            reconstruction_loss = ops.mean(
-                ops.sum(keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2)))
-            kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-            kl_loss = ops.mean(ops.sum(kl_loss, axis=1))
-            total_loss = reconstruction_loss + kl_loss
-        grads = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        self.total_loss_tracker.update_state(total_loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
-        self.kl_loss_tracker.update_state(kl_loss)
-        return {"loss": self.total_loss_tracker.result()}
-
-
-class PublishedVAE(VAE):
-    def call(self, x):
-        z_mean, z_log_var, z = self.encoder(x)
-        return self.decoder(z)
 
 
 ENCODER_TAGS = ["conv2d", "conv2d_1", "dense"]
